@@ -1,0 +1,39 @@
+# Helpers so that each component's CMakeLists.txt is a few lines.
+
+set(IMGPIPE_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
+    -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough)
+if(IMGPIPE_WERROR)
+  list(APPEND IMGPIPE_WARNINGS -Werror)
+endif()
+
+if(IMGPIPE_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# imgpipe_component(<name> SOURCES ... [DEPS ...])
+# Creates the static library imgpipe_<name>; headers are included as "<name>/x.h".
+function(imgpipe_component name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(imgpipe_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(imgpipe_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(imgpipe_${name} PRIVATE ${IMGPIPE_WARNINGS})
+  target_link_libraries(imgpipe_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# imgpipe_test(<name> SOURCES ... [DEPS ...] [LABELS ...])
+# A GoogleTest binary; each TEST becomes one ctest case carrying LABELS
+# ("unit" by default, "integration" for tests that need the local stack).
+function(imgpipe_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  target_compile_options(${name} PRIVATE ${IMGPIPE_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 30)
+endfunction()
+
+include(GoogleTest)

@@ -1,0 +1,44 @@
+#include <iostream>
+
+#include "cli/commands.h"
+#include "pipeline/config.h"
+
+namespace imgpipe::cli {
+
+int run_validate(const CommonOptions& common) {
+  auto config = pipeline::load_config(common.config_path, pipeline::process_environment());
+  if (!config) {
+    std::cerr << config.error().message << '\n';
+    return 2;
+  }
+  std::cout << (common.config_path.empty() ? "defaults and environment" : common.config_path)
+            << ": ok\n";
+  return 0;
+}
+
+int run_show_config(const CommonOptions& common, bool reference) {
+  if (reference) {
+    std::cout << "| setting | environment | default | description |\n|---|---|---|---|\n";
+    const pipeline::Config defaults;
+    for (const auto& setting : pipeline::settings()) {
+      std::cout << "| `" << setting.path << "` | `" << setting.env << "` | `"
+                << pipeline::describe_value(setting, defaults) << "` | " << setting.description;
+      if (setting.min != setting.max) {
+        std::cout << " (" << setting.min << "–" << setting.max << ")";
+      }
+      std::cout << " |\n";
+    }
+    return 0;
+  }
+  auto config = pipeline::load_config(common.config_path, pipeline::process_environment());
+  if (!config) {
+    std::cerr << config.error().message << '\n';
+    return 2;
+  }
+  for (const auto& setting : pipeline::settings()) {
+    std::cout << setting.path << " = " << pipeline::describe_value(setting, config.value()) << '\n';
+  }
+  return 0;
+}
+
+}  // namespace imgpipe::cli

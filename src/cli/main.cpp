@@ -1,0 +1,53 @@
+// Composition root: parses the command line and hands over to a subcommand.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace imgpipe::cli;
+  CLI::App app{
+      "imgpipe: turns S3 bucket events from Kafka into resized images.\n"
+      "Every setting can come from the YAML file (--config) or an IMGPIPE_* environment\n"
+      "variable; `imgpipe config --reference` lists them all."};
+  app.set_version_flag("--version", "imgpipe 0.1.0");
+  app.require_subcommand(1);
+
+  CommonOptions common;
+  if (const char* from_env = std::getenv("IMGPIPE_CONFIG")) common.config_path = from_env;
+  auto add_config = [&](CLI::App* command) {
+    command
+        ->add_option("-c,--config", common.config_path,
+                     "YAML configuration file (env IMGPIPE_CONFIG)")
+        ->check(CLI::ExistingFile);
+  };
+
+  auto* run = app.add_subcommand(
+      "run", "Consume bucket events and write resized images until SIGTERM/SIGINT");
+  add_config(run);
+
+  int partitions = 0;
+  auto* setup = app.add_subcommand(
+      "setup", "Create the buckets, the Kafka topics and the bucket notification (idempotent)");
+  add_config(setup);
+  setup
+      ->add_option("--partitions", partitions,
+                   "Partitions of the event topic (default: kafka.partitions)")
+      ->check(CLI::Range(1, 10000));
+
+  auto* validate = app.add_subcommand("validate", "Check a configuration; print every problem");
+  add_config(validate);
+
+  bool reference = false;
+  auto* config = app.add_subcommand("config", "Print the effective configuration (secrets hidden)");
+  add_config(config);
+  config->add_flag("--reference", reference, "Print every setting as a Markdown table instead");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*run) return run_worker(common);
+  if (*setup) return run_setup(common, partitions);
+  if (*validate) return run_validate(common);
+  if (*config) return run_show_config(common, reference);
+  return 2;
+}

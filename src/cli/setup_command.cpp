@@ -1,0 +1,91 @@
+// `imgpipe setup`: everything the pipeline needs besides running services.
+// Idempotent: what exists is reported and left alone.
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/notification.h"
+#include "cli/wiring.h"
+#include "kafka/admin.h"
+#include "observe/log.h"
+#include "s3/client.h"
+
+namespace imgpipe::cli {
+namespace {
+
+bool ensure_bucket(s3::Client& client, const std::string& bucket) {
+  auto exists = client.bucket_exists(bucket);
+  if (!exists) {
+    std::cerr << "bucket " << bucket << ": " << exists.error().message << '\n';
+    return false;
+  }
+  if (exists.value()) {
+    std::cout << "bucket " << bucket << ": exists\n";
+    return true;
+  }
+  auto created = client.create_bucket(bucket);
+  if (!created) {
+    std::cerr << "bucket " << bucket << ": " << created.error().message << '\n';
+    return false;
+  }
+  std::cout << "bucket " << bucket << ": created\n";
+  return true;
+}
+
+bool ensure_topic(const pipeline::Config& config, const std::string& name, int partitions) {
+  kafka::TopicSpec spec{name, partitions, config.kafka.replication};
+  auto state = kafka::ensure_topic(config.kafka.brokers, spec);
+  if (!state) {
+    std::cerr << "topic " << name << ": " << state.error().message << '\n';
+    return false;
+  }
+  std::cout << "topic " << name << ": " << (state->created ? "created" : "exists") << " with "
+            << state->partitions << " partitions\n";
+  if (!state->created && state->partitions != partitions) {
+    std::cout << "  note: asked for " << partitions
+              << " partitions; existing topics are not changed by setup\n";
+  }
+  return true;
+}
+
+bool ensure_notification(s3::Client& client, const pipeline::Config& config) {
+  const auto& bucket = config.pipeline.source_bucket;
+  auto current = client.get_bucket_notification(bucket);
+  if (!current) {
+    std::cerr << "notification on " << bucket << ": " << current.error().message << '\n';
+    return false;
+  }
+  auto merged = add_queue_notification(current.value(), config.s3.notify_arn, "s3:ObjectCreated:*");
+  if (!merged) {
+    std::cout << "notification on " << bucket << ": already sends s3:ObjectCreated:* to "
+              << config.s3.notify_arn << '\n';
+    return true;
+  }
+  auto stored = client.put_bucket_notification(bucket, *merged);
+  if (!stored) {
+    std::cerr << "notification on " << bucket << ": " << stored.error().message << '\n';
+    return false;
+  }
+  std::cout << "notification on " << bucket << ": s3:ObjectCreated:* -> " << config.s3.notify_arn
+            << '\n';
+  return true;
+}
+
+}  // namespace
+
+int run_setup(const CommonOptions& common, int partitions_override) {
+  observe::init_logging("warn", false);
+  auto config = load_or_report(common);
+  if (!config) return 2;
+  const int partitions = partitions_override > 0 ? partitions_override : config->kafka.partitions;
+
+  s3::Client client(s3_options(*config));
+  bool ok = ensure_bucket(client, config->pipeline.source_bucket) &&
+            ensure_bucket(client, config->pipeline.target_bucket);
+  ok = ok && ensure_topic(*config, config->kafka.topic, partitions) &&
+       ensure_topic(*config, config->kafka.dlq_topic, partitions);
+  ok = ok && ensure_notification(client, *config);
+  return ok ? 0 : 1;
+}
+
+}  // namespace imgpipe::cli

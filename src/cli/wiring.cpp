@@ -1,0 +1,51 @@
+#include "cli/wiring.h"
+
+#include <unistd.h>
+
+#include <iostream>
+
+namespace imgpipe::cli {
+
+s3::ClientOptions s3_options(const pipeline::Config& config) {
+  s3::ClientOptions options;
+  options.endpoint = config.s3.endpoint;
+  options.region = config.s3.region;
+  options.access_key = config.s3.access_key;
+  options.secret_key = config.s3.secret_key;
+  options.path_style = config.s3.path_style;
+  options.connect_timeout_ms = config.s3.connect_timeout_ms;
+  options.request_timeout_ms = config.s3.request_timeout_ms;
+  return options;
+}
+
+kafka::ConsumerOptions consumer_options(const pipeline::Config& config) {
+  kafka::ConsumerOptions options;
+  options.brokers = config.kafka.brokers;
+  options.group = config.kafka.group;
+  options.topic = config.kafka.topic;
+  options.instance_id = config.kafka.instance_id;
+  options.session_timeout_ms = config.kafka.session_timeout_ms;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  options.client_id = std::string("imgpipe-") + host;
+  return options;
+}
+
+pipeline::WorkerOptions worker_options(const pipeline::Config& config) {
+  pipeline::WorkerOptions options;
+  options.threads = config.effective_workers();
+  options.max_in_flight = config.effective_max_in_flight();
+  options.shutdown_grace = std::chrono::milliseconds(config.pipeline.shutdown_grace_ms);
+  return options;
+}
+
+std::optional<pipeline::Config> load_or_report(const CommonOptions& common) {
+  auto config = pipeline::load_config(common.config_path, pipeline::process_environment());
+  if (!config) {
+    std::cerr << "invalid configuration:\n" << config.error().message << '\n';
+    return std::nullopt;
+  }
+  return std::move(config).value();
+}
+
+}  // namespace imgpipe::cli

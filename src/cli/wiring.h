@@ -1,0 +1,21 @@
+// Turns the configuration into the options of each component.
+#pragma once
+
+#include <optional>
+
+#include "cli/commands.h"
+#include "kafka/consumer.h"
+#include "pipeline/config.h"
+#include "pipeline/worker.h"
+#include "s3/client.h"
+
+namespace imgpipe::cli {
+
+s3::ClientOptions s3_options(const pipeline::Config& config);
+kafka::ConsumerOptions consumer_options(const pipeline::Config& config);
+pipeline::WorkerOptions worker_options(const pipeline::Config& config);
+
+// Loads the configuration; on failure prints every problem and returns nullopt.
+std::optional<pipeline::Config> load_or_report(const CommonOptions& common);
+
+}  // namespace imgpipe::cli

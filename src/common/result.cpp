@@ -1,0 +1,35 @@
+#include "common/result.h"
+
+namespace imgpipe {
+
+std::string_view reason_name(Reason reason) {
+  switch (reason) {
+    case Reason::malformed_event: return "malformed_event";
+    case Reason::object_missing: return "object_missing";
+    case Reason::empty_object: return "empty_object";
+    case Reason::not_an_image: return "not_an_image";
+    case Reason::image_too_large: return "image_too_large";
+    case Reason::decode_failed: return "decode_failed";
+    case Reason::encode_failed: return "encode_failed";
+    case Reason::access_denied: return "access_denied";
+    case Reason::invalid_request: return "invalid_request";
+    case Reason::invalid_config: return "invalid_config";
+    case Reason::unavailable: return "unavailable";
+    case Reason::timeout: return "timeout";
+    case Reason::kafka_error: return "kafka_error";
+    case Reason::cancelled: return "cancelled";
+    case Reason::internal: return "internal";
+  }
+  return "internal";
+}
+
+bool is_transient(Reason reason) {
+  switch (reason) {
+    case Reason::unavailable:
+    case Reason::timeout:
+    case Reason::kafka_error: return true;
+    default: return false;
+  }
+}
+
+}  // namespace imgpipe

@@ -1,0 +1,133 @@
+#include "events/event.h"
+
+#include <nlohmann/json.hpp>
+
+namespace imgpipe::events {
+namespace {
+
+using nlohmann::json;
+
+Error malformed(std::string what) {
+  return make_error(Reason::malformed_event, std::move(what));
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Returns the string at `field` of `object`, or "" when absent/not a string.
+std::string optional_string(const json& object, const char* field) {
+  auto it = object.find(field);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+const json* find_object(const json& parent, const char* field) {
+  auto it = parent.find(field);
+  return it != parent.end() && it->is_object() ? &*it : nullptr;
+}
+
+std::uint64_t optional_size(const json& object) {
+  auto it = object.find("size");
+  if (it == object.end() || !it->is_number_integer()) return 0;
+  auto value = it->get<std::int64_t>();
+  return value > 0 ? static_cast<std::uint64_t>(value) : 0;
+}
+
+std::map<std::string, std::string> string_map(const json* object) {
+  std::map<std::string, std::string> out;
+  if (object == nullptr) return out;
+  for (const auto& [name, value] : object->items()) {
+    if (value.is_string()) out.emplace(name, value.get<std::string>());
+  }
+  return out;
+}
+
+Result<ObjectEvent> parse_record(const json& record, std::size_t index) {
+  const std::string where = "Records[" + std::to_string(index) + "]";
+  if (!record.is_object()) return malformed(where + " is not an object");
+  ObjectEvent event;
+  event.event_name = optional_string(record, "eventName");
+  if (event.event_name.empty()) return malformed(where + ".eventName is missing");
+  event.kind = classify_event_name(event.event_name);
+  event.event_time = optional_string(record, "eventTime");
+
+  const json* s3 = find_object(record, "s3");
+  if (s3 == nullptr) return malformed(where + ".s3 is missing");
+  const json* bucket = find_object(*s3, "bucket");
+  const json* object = find_object(*s3, "object");
+  if (bucket == nullptr) return malformed(where + ".s3.bucket is missing");
+  if (object == nullptr) return malformed(where + ".s3.object is missing");
+
+  event.bucket = optional_string(*bucket, "name");
+  if (event.bucket.empty()) return malformed(where + ".s3.bucket.name is missing");
+  const std::string escaped_key = optional_string(*object, "key");
+  if (escaped_key.empty()) return malformed(where + ".s3.object.key is missing");
+  auto key = query_unescape(escaped_key);
+  if (!key) return malformed(where + ".s3.object.key: " + key.error().message);
+  event.key = std::move(key).value();
+
+  event.size = optional_size(*object);
+  event.etag = optional_string(*object, "eTag");
+  event.content_type = optional_string(*object, "contentType");
+  event.sequencer = optional_string(*object, "sequencer");
+  event.user_metadata = string_map(find_object(*object, "userMetadata"));
+  return event;
+}
+
+}  // namespace
+
+EventKind classify_event_name(std::string_view name) {
+  if (name.starts_with("s3:")) name.remove_prefix(3);
+  if (name.starts_with("ObjectCreated:")) return EventKind::created;
+  if (name.starts_with("ObjectRemoved:")) return EventKind::removed;
+  if (name.starts_with("ObjectAccessed:")) return EventKind::accessed;
+  return EventKind::other;
+}
+
+Result<std::string> query_unescape(std::string_view escaped) {
+  std::string out;
+  out.reserve(escaped.size());
+  for (std::size_t i = 0; i < escaped.size(); ++i) {
+    const char c = escaped[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%') {
+      if (i + 2 >= escaped.size()) {
+        return malformed("truncated percent escape at offset " + std::to_string(i));
+      }
+      const int high = hex_value(escaped[i + 1]);
+      const int low = hex_value(escaped[i + 2]);
+      if (high < 0 || low < 0)
+        return malformed("invalid percent escape at offset " + std::to_string(i));
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<ObjectEvent>> parse_event_message(std::string_view text) {
+  json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) return malformed("message is not valid JSON");
+  if (!document.is_object()) return malformed("message is not a JSON object");
+  auto records = document.find("Records");
+  if (records == document.end() || !records->is_array())
+    return malformed("message has no Records array");
+  if (records->empty()) return malformed("Records is empty");
+
+  std::vector<ObjectEvent> events;
+  events.reserve(records->size());
+  for (std::size_t i = 0; i < records->size(); ++i) {
+    auto event = parse_record((*records)[i], i);
+    if (!event) return event.error();
+    events.push_back(std::move(event).value());
+  }
+  return events;
+}
+
+}  // namespace imgpipe::events

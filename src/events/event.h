@@ -1,0 +1,47 @@
+// The S3 bucket-notification event model and its parser.
+//
+// MinIO publishes one Kafka message per event with the value
+//   {"EventName": "...", "Key": "bucket/key", "Records": [ {...} ]}
+// (AWS S3 sends {"Records": [...]} without the envelope; both are accepted).
+// parse_event_message() turns such a message into typed records with the
+// object key already URL-query-unescaped. It never throws; every malformed
+// input yields Reason::malformed_event with a message saying what is wrong.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace imgpipe::events {
+
+enum class EventKind { created, removed, accessed, other };
+
+struct ObjectEvent {
+  std::string event_name;  // e.g. "s3:ObjectCreated:Put"
+  EventKind kind = EventKind::other;
+  std::string bucket;
+  std::string key;  // decoded: "a b/c.jpg", not "a+b%2Fc.jpg"
+  std::uint64_t size = 0;
+  std::string etag;
+  std::string content_type;
+  std::string sequencer;
+  std::string event_time;
+  std::map<std::string, std::string> user_metadata;
+};
+
+// Parses one Kafka message value. Success: at least one record.
+Result<std::vector<ObjectEvent>> parse_event_message(std::string_view json);
+
+// Decodes Go's url.QueryEscape form: '+' is a space, %XX is a byte.
+// Fails on a truncated or non-hex escape.
+Result<std::string> query_unescape(std::string_view escaped);
+
+EventKind classify_event_name(std::string_view event_name);
+
+}  // namespace imgpipe::events

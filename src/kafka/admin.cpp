@@ -1,0 +1,118 @@
+#include "kafka/admin.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <array>
+#include <memory>
+
+namespace imgpipe::kafka {
+namespace {
+
+struct HandleDeleter {
+  void operator()(rd_kafka_t* handle) const { rd_kafka_destroy(handle); }
+};
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* queue) const { rd_kafka_queue_destroy(queue); }
+};
+struct EventDeleter {
+  void operator()(rd_kafka_event_t* event) const { rd_kafka_event_destroy(event); }
+};
+struct NewTopicDeleter {
+  void operator()(rd_kafka_NewTopic_t* topic) const { rd_kafka_NewTopic_destroy(topic); }
+};
+struct MetadataDeleter {
+  void operator()(const rd_kafka_metadata_t* metadata) const {
+    rd_kafka_metadata_destroy(metadata);
+  }
+};
+using Handle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+
+Result<Handle> open_client(const std::string& brokers) {
+  std::array<char, 512> error{};
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), error.data(), error.size()) !=
+      RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    return make_error(Reason::invalid_config, std::string("bootstrap.servers: ") + error.data());
+  }
+  // rd_kafka_new takes ownership of conf on success only.
+  Handle handle(rd_kafka_new(RD_KAFKA_PRODUCER, conf, error.data(), error.size()));
+  if (!handle) {
+    rd_kafka_conf_destroy(conf);
+    return make_error(Reason::invalid_config, std::string("kafka client: ") + error.data());
+  }
+  return handle;
+}
+
+Result<int> partitions_of(rd_kafka_t* handle, const std::string& topic,
+                          std::chrono::milliseconds timeout) {
+  const rd_kafka_metadata_t* raw = nullptr;
+  const auto code = rd_kafka_metadata(handle, 1, nullptr, &raw, static_cast<int>(timeout.count()));
+  if (code != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(code == RD_KAFKA_RESP_ERR__TIMED_OUT || code == RD_KAFKA_RESP_ERR__TRANSPORT
+                          ? Reason::unavailable
+                          : Reason::kafka_error,
+                      std::string("kafka metadata: ") + rd_kafka_err2str(code));
+  }
+  std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter> metadata(raw);
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    const auto& entry = metadata->topics[i];
+    if (topic == entry.topic && entry.err == RD_KAFKA_RESP_ERR_NO_ERROR) return entry.partition_cnt;
+  }
+  return make_error(Reason::object_missing, "topic " + topic + " does not exist");
+}
+
+Status create_topic(rd_kafka_t* handle, const TopicSpec& spec, std::chrono::milliseconds timeout) {
+  std::array<char, 512> error{};
+  std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter> topic(rd_kafka_NewTopic_new(
+      spec.name.c_str(), spec.partitions, spec.replication_factor, error.data(), error.size()));
+  if (!topic) return make_error(Reason::invalid_config, std::string("topic spec: ") + error.data());
+
+  std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue(rd_kafka_queue_new(handle));
+  std::array<rd_kafka_NewTopic_t*, 1> topics{topic.get()};
+  rd_kafka_CreateTopics(handle, topics.data(), topics.size(), nullptr, queue.get());
+  std::unique_ptr<rd_kafka_event_t, EventDeleter> event(
+      rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count())));
+  if (!event) return make_error(Reason::timeout, "create topic " + spec.name + " timed out");
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(Reason::kafka_error,
+                      std::string("create topic: ") + rd_kafka_event_error_string(event.get()));
+  }
+  size_t count = 0;
+  const auto* result = rd_kafka_event_CreateTopics_result(event.get());
+  const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto code = rd_kafka_topic_result_error(results[i]);
+    if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      const char* message = rd_kafka_topic_result_error_string(results[i]);
+      return make_error(Reason::kafka_error,
+                        "create topic " + spec.name + ": " +
+                            (message != nullptr ? message : rd_kafka_err2str(code)));
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<int> topic_partitions(const std::string& brokers, const std::string& topic,
+                             std::chrono::milliseconds timeout) {
+  auto handle = open_client(brokers);
+  if (!handle) return handle.error();
+  return partitions_of(handle->get(), topic, timeout);
+}
+
+Result<TopicState> ensure_topic(const std::string& brokers, const TopicSpec& spec,
+                                std::chrono::milliseconds timeout) {
+  auto handle = open_client(brokers);
+  if (!handle) return handle.error();
+  auto existing = partitions_of(handle->get(), spec.name, timeout);
+  if (existing) return TopicState{false, existing.value()};
+  if (existing.error().reason != Reason::object_missing) return existing.error();
+
+  auto created = create_topic(handle->get(), spec, timeout);
+  if (!created) return created.error();
+  return TopicState{true, spec.partitions};
+}
+
+}  // namespace imgpipe::kafka

@@ -1,0 +1,176 @@
+#include "kafka/consumer.h"
+
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+#include "kafka/rdkafka_config.h"
+
+namespace imgpipe::kafka {
+namespace {
+
+// Owns the TopicPartition objects of a librdkafka partition list.
+struct PartitionList {
+  std::vector<RdKafka::TopicPartition*> items;
+  PartitionList() = default;
+  PartitionList(const PartitionList&) = delete;
+  PartitionList& operator=(const PartitionList&) = delete;
+  ~PartitionList() { RdKafka::TopicPartition::destroy(items); }
+};
+
+std::vector<TopicPartition> to_domain(const std::vector<RdKafka::TopicPartition*>& partitions) {
+  std::vector<TopicPartition> out;
+  out.reserve(partitions.size());
+  for (const auto* partition : partitions) {
+    out.push_back(TopicPartition{partition->topic(), partition->partition()});
+  }
+  return out;
+}
+
+Error kafka_error(const std::string& what, RdKafka::ErrorCode code) {
+  return make_error(Reason::kafka_error, what + ": " + RdKafka::err2str(code));
+}
+
+}  // namespace
+
+class RebalanceBridge final : public RdKafka::RebalanceCb {
+ public:
+  RebalanceBridge(RebalanceListener& listener, std::atomic<bool>& joined)
+      : listener_(listener), joined_(joined) {}
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    const bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      listener_.on_assigned(to_domain(partitions));
+      if (cooperative) {
+        report("assign", consumer->incremental_assign(partitions));
+      } else {
+        report("assign", consumer->assign(partitions));
+      }
+      joined_.store(true);
+    } else if (err == RdKafka::ERR__REVOKE_PARTITIONS) {
+      listener_.on_revoked(to_domain(partitions), consumer->assignment_lost());
+      if (cooperative) {
+        report("unassign", consumer->incremental_unassign(partitions));
+      } else {
+        report("unassign", consumer->unassign());
+      }
+    } else {
+      spdlog::error("kafka rebalance error: {}", RdKafka::err2str(err));
+      report("unassign", consumer->unassign());
+      listener_.on_revoked(to_domain(partitions), true);
+    }
+  }
+
+ private:
+  // The incremental_* calls return an owned Error*, the eager ones a code.
+  static void report(const char* step, RdKafka::Error* error) {
+    if (error == nullptr) return;
+    std::unique_ptr<RdKafka::Error> owned(error);
+    spdlog::error("kafka {} failed: {}", step, owned->str());
+  }
+  static void report(const char* step, RdKafka::ErrorCode code) {
+    if (code != RdKafka::ERR_NO_ERROR)
+      spdlog::error("kafka {} failed: {}", step, RdKafka::err2str(code));
+  }
+
+  RebalanceListener& listener_;
+  std::atomic<bool>& joined_;
+};
+
+struct KafkaConsumer::Impl {
+  std::unique_ptr<RebalanceBridge> rebalance;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+  bool closed = false;
+};
+
+KafkaConsumer::KafkaConsumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+KafkaConsumer::~KafkaConsumer() {
+  if (impl_ && !impl_->closed) (void)close();
+}
+
+Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const ConsumerOptions& options,
+                                                             RebalanceListener& listener) {
+  std::map<std::string, std::string> properties = {
+      {"bootstrap.servers", options.brokers},
+      {"group.id", options.group},
+      {"client.id", options.client_id},
+      {"enable.auto.offset.store", "false"},
+      {"enable.auto.commit", "true"},
+      {"auto.commit.interval.ms", "1000"},
+      {"auto.offset.reset", "earliest"},
+      {"partition.assignment.strategy", "cooperative-sticky"},
+      {"session.timeout.ms", std::to_string(options.session_timeout_ms)},
+      {"max.poll.interval.ms", std::to_string(options.max_poll_interval_ms)},
+      {"enable.partition.eof", "false"},
+  };
+  if (!options.instance_id.empty()) properties["group.instance.id"] = options.instance_id;
+  for (const auto& [name, value] : options.extra) properties[name] = value;
+
+  auto config = make_config(properties);
+  if (!config) return config.error();
+
+  auto impl = std::make_unique<Impl>();
+  auto consumer = std::unique_ptr<KafkaConsumer>(new KafkaConsumer(std::move(impl)));
+  consumer->impl_->rebalance = std::make_unique<RebalanceBridge>(listener, consumer->joined_);
+  std::string error;
+  if (config.value()->set("rebalance_cb", consumer->impl_->rebalance.get(), error) !=
+      RdKafka::Conf::CONF_OK) {
+    return make_error(Reason::invalid_config, "rebalance_cb: " + error);
+  }
+  consumer->impl_->consumer.reset(RdKafka::KafkaConsumer::create(config.value().get(), error));
+  if (!consumer->impl_->consumer) {
+    return make_error(Reason::invalid_config, "cannot create Kafka consumer: " + error);
+  }
+  const auto code = consumer->impl_->consumer->subscribe({options.topic});
+  if (code != RdKafka::ERR_NO_ERROR) return kafka_error("subscribe to " + options.topic, code);
+  return consumer;
+}
+
+PollOutcome KafkaConsumer::poll(std::chrono::milliseconds timeout) {
+  PollOutcome outcome;
+  std::unique_ptr<RdKafka::Message> message(
+      impl_->consumer->consume(static_cast<int>(timeout.count())));
+  switch (message->err()) {
+    case RdKafka::ERR_NO_ERROR:
+      outcome.message = Message{
+          TopicPartition{message->topic_name(), message->partition()},
+          message->offset(),
+          message->key() != nullptr ? *message->key() : std::string{},
+          std::string(static_cast<const char*>(message->payload()), message->len()),
+      };
+      break;
+    case RdKafka::ERR__TIMED_OUT:
+    case RdKafka::ERR__PARTITION_EOF: break;
+    case RdKafka::ERR__FATAL:
+      outcome.error = make_error(Reason::kafka_error, "fatal consumer error: " + message->errstr());
+      outcome.fatal = true;
+      break;
+    default: outcome.error = make_error(Reason::kafka_error, message->errstr()); break;
+  }
+  return outcome;
+}
+
+Status KafkaConsumer::store_offset(const TopicPartition& partition, std::int64_t next_offset) {
+  PartitionList list;
+  list.items.push_back(
+      RdKafka::TopicPartition::create(partition.topic, partition.partition, next_offset));
+  const auto code = impl_->consumer->offsets_store(list.items);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return kafka_error("store offset " + std::to_string(next_offset) + " of " + partition.topic +
+                           "[" + std::to_string(partition.partition) + "]",
+                       code);
+  }
+  return ok_status();
+}
+
+Status KafkaConsumer::close() {
+  if (impl_->closed) return ok_status();
+  impl_->closed = true;
+  const auto code = impl_->consumer->close();
+  if (code != RdKafka::ERR_NO_ERROR) return kafka_error("close consumer", code);
+  return ok_status();
+}
+
+}  // namespace imgpipe::kafka

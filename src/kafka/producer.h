@@ -1,0 +1,34 @@
+// A small synchronous Kafka producer: produce() returns once the broker has
+// acknowledged the message (acks=all, idempotent). Used for the dead-letter
+// topic and by tests that feed the event topic.
+//
+// Thread-safety: produce() may be called from several threads.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace imgpipe::kafka {
+
+class Producer {
+ public:
+  static Result<std::unique_ptr<Producer>> create(const std::string& brokers);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Success: the broker stored the message. Failure: kafka_error/timeout.
+  Status produce(const std::string& topic, std::string_view key, std::string_view value,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+ private:
+  struct Impl;
+  explicit Producer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace imgpipe::kafka

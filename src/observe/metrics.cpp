@@ -1,0 +1,155 @@
+#include "observe/metrics.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+namespace imgpipe::observe {
+namespace {
+
+void atomic_add(std::atomic<double>& target, double amount) {
+  double current = target.load();
+  while (!target.compare_exchange_weak(current, current + amount)) {
+  }
+}
+
+std::string format_number(double value) {
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  // Shortest text that reads back as the same double: 0.025, not 0.025000000000000001.
+  std::array<char, 32> text{};
+  const auto end = std::to_chars(text.data(), text.data() + text.size(), value).ptr;
+  return std::string(text.data(), end);
+}
+
+std::string label_set(const std::string& name, const std::string& value,
+                      const std::string& extra = "") {
+  std::string labels;
+  if (!name.empty()) labels = name + "=\"" + value + "\"";
+  if (!extra.empty()) labels += (labels.empty() ? "" : ",") + extra;
+  return labels.empty() ? "" : "{" + labels + "}";
+}
+
+void render_header(std::ostringstream& out, const std::string& name, const std::string& help,
+                   const char* type) {
+  out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+template <class Metric>
+void render_simple(std::ostringstream& out, const Family<Metric>& family, const char* type) {
+  render_header(out, family.name(), family.help(), type);
+  for (const auto& [label, metric] : family.children()) {
+    out << family.name() << label_set(family.label_name(), label) << ' '
+        << format_number(metric->value()) << '\n';
+  }
+}
+
+void render_histogram(std::ostringstream& out, const Family<Histogram>& family) {
+  render_header(out, family.name(), family.help(), "histogram");
+  for (const auto& [label, metric] : family.children()) {
+    const auto snapshot = metric->snapshot();
+    for (std::size_t i = 0; i <= snapshot.upper_bounds.size(); ++i) {
+      const double bound = i < snapshot.upper_bounds.size() ? snapshot.upper_bounds[i] : INFINITY;
+      out << family.name() << "_bucket"
+          << label_set(family.label_name(), label, "le=\"" + format_number(bound) + "\"") << ' '
+          << snapshot.cumulative_counts[i] << '\n';
+    }
+    out << family.name() << "_sum" << label_set(family.label_name(), label) << ' '
+        << format_number(snapshot.sum) << '\n';
+    out << family.name() << "_count" << label_set(family.label_name(), label) << ' '
+        << snapshot.count << '\n';
+  }
+}
+
+}  // namespace
+
+void Counter::increment(double amount) {
+  atomic_add(value_, amount);
+}
+
+void Gauge::add(double amount) {
+  atomic_add(value_, amount);
+}
+
+Histogram::Histogram(std::vector<double> upper_bounds)
+    : upper_bounds_(std::move(upper_bounds)), counts_(upper_bounds_.size() + 1, 0) {
+  std::sort(upper_bounds_.begin(), upper_bounds_.end());
+}
+
+void Histogram::observe(double value) {
+  const auto bucket = static_cast<std::size_t>(
+      std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) - upper_bounds_.begin());
+  std::lock_guard lock(mutex_);
+  ++counts_[bucket];
+  sum_ += value;
+  ++count_;
+}
+
+Histogram::Snapshot Histogram::snapshot() const {
+  std::lock_guard lock(mutex_);
+  Snapshot snapshot{upper_bounds_, {}, sum_, count_};
+  std::uint64_t running = 0;
+  for (auto count : counts_) {
+    running += count;
+    snapshot.cumulative_counts.push_back(running);
+  }
+  return snapshot;
+}
+
+template <class Metric>
+Metric& Family<Metric>::with(const std::string& label_value) {
+  std::lock_guard lock(mutex_);
+  auto& child = children_[label_value];
+  if (!child) {
+    if constexpr (std::is_same_v<Metric, Histogram>) {
+      child = std::make_unique<Histogram>(buckets_);
+    } else {
+      child = std::make_unique<Metric>();
+    }
+  }
+  return *child;
+}
+
+template <class Metric>
+std::vector<std::pair<std::string, const Metric*>> Family<Metric>::children() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, const Metric*>> out;
+  for (const auto& [label, child] : children_) out.emplace_back(label, child.get());
+  return out;
+}
+
+template class Family<Counter>;
+template class Family<Gauge>;
+template class Family<Histogram>;
+
+// Unlabelled series exist from the start so that dashboards see a 0, not a gap.
+Metrics::Metrics() {
+  objects_processed.unlabelled();
+  bytes_in.unlabelled();
+  bytes_out.unlabelled();
+  in_flight.unlabelled();
+  latency.unlabelled();
+}
+
+Metrics& Metrics::global() {
+  static Metrics metrics;
+  return metrics;
+}
+
+std::string Metrics::render() const {
+  std::ostringstream out;
+  render_simple(out, events_received, "counter");
+  render_simple(out, objects_processed, "counter");
+  render_simple(out, objects_failed, "counter");
+  render_simple(out, objects_skipped, "counter");
+  render_simple(out, retries, "counter");
+  render_simple(out, bytes_in, "counter");
+  render_simple(out, bytes_out, "counter");
+  render_simple(out, in_flight, "gauge");
+  render_histogram(out, latency);
+  render_histogram(out, stage_latency);
+  return out.str();
+}
+
+}  // namespace imgpipe::observe

@@ -1,0 +1,121 @@
+// Prometheus-style metrics: counters, gauges and histograms with a small,
+// fixed set of label values, rendered in the text exposition format.
+//
+// The registry is the one piece of global mutable state imgpipe allows: every
+// component records into Metrics::global(), /metrics renders it. Label
+// cardinality is bounded by construction: labels are reason codes, stages or
+// outcomes, never keys or buckets.
+//
+// Thread-safety: all operations are safe from any thread; counters and
+// gauges are lock-free, histograms and label lookups take a mutex.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace imgpipe::observe {
+
+class Counter {
+ public:
+  void increment(double amount = 1.0);
+  double value() const { return value_.load(); }
+
+ private:
+  std::atomic<double> value_{0.0};
+};
+
+class Gauge {
+ public:
+  void set(double value) { value_.store(value); }
+  void add(double amount);
+  double value() const { return value_.load(); }
+
+ private:
+  std::atomic<double> value_{0.0};
+};
+
+class Histogram {
+ public:
+  explicit Histogram(std::vector<double> upper_bounds);
+  void observe(double value);
+  struct Snapshot {
+    std::vector<double> upper_bounds;
+    std::vector<std::uint64_t> cumulative_counts;  // one per bound, then +Inf
+    double sum = 0;
+    std::uint64_t count = 0;
+  };
+  Snapshot snapshot() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<double> upper_bounds_;
+  std::vector<std::uint64_t> counts_;  // per bucket, +Inf last
+  double sum_ = 0;
+  std::uint64_t count_ = 0;
+};
+
+// A metric family: one name and help text, one child per label value.
+template <class Metric>
+class Family {
+ public:
+  Family(std::string name, std::string help, std::string label_name,
+         std::vector<double> buckets = {})
+      : name_(std::move(name)),
+        help_(std::move(help)),
+        label_name_(std::move(label_name)),
+        buckets_(std::move(buckets)) {}
+  Metric& with(const std::string& label_value);
+  Metric& unlabelled() { return with(""); }
+
+  const std::string& name() const { return name_; }
+  const std::string& help() const { return help_; }
+  const std::string& label_name() const { return label_name_; }
+  // Copy of the children, for rendering.
+  std::vector<std::pair<std::string, const Metric*>> children() const;
+
+ private:
+  std::string name_, help_, label_name_;
+  std::vector<double> buckets_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<Metric>> children_;
+};
+
+// Every metric imgpipe exports, declared once.
+class Metrics {
+ public:
+  static Metrics& global();
+  Metrics();
+
+  Family<Counter> events_received{"imgpipe_events_received_total",
+                                  "Kafka messages received, by event kind", "kind"};
+  Family<Counter> objects_processed{"imgpipe_objects_processed_total",
+                                    "Objects transformed and written", ""};
+  Family<Counter> objects_failed{"imgpipe_objects_failed_total",
+                                 "Messages or objects that could not be processed, by reason",
+                                 "reason"};
+  Family<Counter> objects_skipped{"imgpipe_objects_skipped_total",
+                                  "Events deliberately not processed, by why", "why"};
+  Family<Counter> retries{"imgpipe_retries_total", "Transient failures retried, by reason",
+                          "reason"};
+  Family<Counter> bytes_in{"imgpipe_input_bytes_total", "Bytes read from the object store", ""};
+  Family<Counter> bytes_out{"imgpipe_output_bytes_total", "Bytes written to the object store", ""};
+  Family<Gauge> in_flight{"imgpipe_in_flight", "Messages being processed now", ""};
+  Family<Histogram> latency{"imgpipe_processing_seconds",
+                            "Time from message received to output written",
+                            "",
+                            {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}};
+  Family<Histogram> stage_latency{"imgpipe_stage_seconds",
+                                  "Time spent per stage of one object (get, transform, put)",
+                                  "stage",
+                                  {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5}};
+
+  // The text exposition format (version 0.0.4).
+  std::string render() const;
+};
+
+}  // namespace imgpipe::observe

@@ -1,0 +1,333 @@
+#include "pipeline/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace imgpipe::pipeline {
+namespace {
+
+template <class T>
+Setting::Binding field(T& (*accessor)(Config&)) {
+  return std::function<T&(Config&)>(accessor);
+}
+
+Setting text(std::string path, std::string env, std::string description,
+             std::string& (*accessor)(Config&), bool required = false, bool secret = false) {
+  return Setting{std::move(path), std::move(env), std::move(description), field(accessor), 0, 0,
+                 secret,          required};
+}
+
+Setting number(std::string path, std::string env, std::string description,
+               int& (*accessor)(Config&), long long min, long long max) {
+  return Setting{
+      std::move(path), std::move(env), std::move(description), field(accessor), min, max};
+}
+
+Setting big_number(std::string path, std::string env, std::string description,
+                   long long& (*accessor)(Config&), long long min, long long max) {
+  return Setting{
+      std::move(path), std::move(env), std::move(description), field(accessor), min, max};
+}
+
+Setting flag(std::string path, std::string env, std::string description,
+             bool& (*accessor)(Config&)) {
+  return Setting{std::move(path), std::move(env), std::move(description), field(accessor)};
+}
+
+std::vector<Setting> declare_settings() {
+  return {
+      text(
+          "kafka.brokers", "IMGPIPE_KAFKA_BROKERS",
+          "Kafka bootstrap servers, host:port[,host:port]",
+          [](Config& c) -> std::string& { return c.kafka.brokers; }, true),
+      text(
+          "kafka.topic", "IMGPIPE_KAFKA_TOPIC", "Topic the object store publishes bucket events to",
+          [](Config& c) -> std::string& { return c.kafka.topic; }, true),
+      text(
+          "kafka.dlq_topic", "IMGPIPE_KAFKA_DLQ_TOPIC", "Dead-letter topic created by setup",
+          [](Config& c) -> std::string& { return c.kafka.dlq_topic; }, true),
+      text(
+          "kafka.group", "IMGPIPE_KAFKA_GROUP", "Consumer group shared by all workers",
+          [](Config& c) -> std::string& { return c.kafka.group; }, true),
+      text("kafka.instance_id", "IMGPIPE_KAFKA_INSTANCE_ID",
+           "Static group membership id (e.g. the pod name); empty for dynamic membership",
+           [](Config& c) -> std::string& { return c.kafka.instance_id; }),
+      number(
+          "kafka.partitions", "IMGPIPE_KAFKA_PARTITIONS", "Partitions of the topic setup creates",
+          [](Config& c) -> int& { return c.kafka.partitions; }, 1, 10000),
+      number(
+          "kafka.replication", "IMGPIPE_KAFKA_REPLICATION",
+          "Replication factor of the topics setup creates",
+          [](Config& c) -> int& { return c.kafka.replication; }, 1, 16),
+      number(
+          "kafka.session_timeout_ms", "IMGPIPE_KAFKA_SESSION_TIMEOUT_MS",
+          "Consumer session timeout; a dead worker's partitions move after this",
+          [](Config& c) -> int& { return c.kafka.session_timeout_ms; }, 1000, 3600000),
+      text(
+          "s3.endpoint", "IMGPIPE_S3_ENDPOINT", "S3 endpoint URL, http(s)://host:port",
+          [](Config& c) -> std::string& { return c.s3.endpoint; }, true),
+      text(
+          "s3.region", "IMGPIPE_S3_REGION", "Region used for request signing",
+          [](Config& c) -> std::string& { return c.s3.region; }, true),
+      text(
+          "s3.access_key", "IMGPIPE_S3_ACCESS_KEY", "S3 access key id",
+          [](Config& c) -> std::string& { return c.s3.access_key; }, true),
+      text(
+          "s3.secret_key", "IMGPIPE_S3_SECRET_KEY", "S3 secret access key",
+          [](Config& c) -> std::string& { return c.s3.secret_key; }, true, true),
+      flag("s3.path_style", "IMGPIPE_S3_PATH_STYLE",
+           "Path-style URLs (host/bucket/key); false for virtual-host style (bucket.host/key)",
+           [](Config& c) -> bool& { return c.s3.path_style; }),
+      number(
+          "s3.connect_timeout_ms", "IMGPIPE_S3_CONNECT_TIMEOUT_MS", "TCP connect timeout",
+          [](Config& c) -> int& { return c.s3.connect_timeout_ms; }, 100, 600000),
+      number(
+          "s3.request_timeout_ms", "IMGPIPE_S3_REQUEST_TIMEOUT_MS", "Whole-request timeout",
+          [](Config& c) -> int& { return c.s3.request_timeout_ms; }, 1000, 3600000),
+      text(
+          "s3.notify_arn", "IMGPIPE_NOTIFY_ARN",
+          "Notification target ARN that setup puts on the source bucket",
+          [](Config& c) -> std::string& { return c.s3.notify_arn; }, true),
+      text(
+          "pipeline.source_bucket", "IMGPIPE_SOURCE_BUCKET", "Bucket whose uploads are processed",
+          [](Config& c) -> std::string& { return c.pipeline.source_bucket; }, true),
+      text(
+          "pipeline.target_bucket", "IMGPIPE_TARGET_BUCKET", "Bucket the outputs are written to",
+          [](Config& c) -> std::string& { return c.pipeline.target_bucket; }, true),
+      number(
+          "pipeline.width", "IMGPIPE_WIDTH", "Width of the box outputs fit in (pixels)",
+          [](Config& c) -> int& { return c.pipeline.width; }, 1, 16383),
+      number(
+          "pipeline.height", "IMGPIPE_HEIGHT", "Height of the box outputs fit in (pixels)",
+          [](Config& c) -> int& { return c.pipeline.height; }, 1, 16383),
+      number(
+          "pipeline.jpeg_quality", "IMGPIPE_JPEG_QUALITY", "JPEG quality of outputs",
+          [](Config& c) -> int& { return c.pipeline.jpeg_quality; }, 1, 100),
+      number(
+          "pipeline.webp_quality", "IMGPIPE_WEBP_QUALITY", "WebP quality of outputs",
+          [](Config& c) -> int& { return c.pipeline.webp_quality; }, 1, 100),
+      number(
+          "pipeline.workers", "IMGPIPE_WORKERS", "Images processed at once; 0 = one per core",
+          [](Config& c) -> int& { return c.pipeline.workers; }, 0, 256),
+      number(
+          "pipeline.max_in_flight", "IMGPIPE_MAX_IN_FLIGHT",
+          "Messages taken from Kafka but not finished; 0 = 2 x workers",
+          [](Config& c) -> int& { return c.pipeline.max_in_flight; }, 0, 10000),
+      big_number(
+          "pipeline.max_input_bytes", "IMGPIPE_MAX_INPUT_BYTES",
+          "Objects larger than this are rejected (image_too_large)",
+          [](Config& c) -> long long& { return c.pipeline.max_input_bytes; }, 1, 1ll << 40),
+      big_number(
+          "pipeline.max_input_pixels", "IMGPIPE_MAX_INPUT_PIXELS",
+          "Images whose header claims more pixels are rejected before decoding",
+          [](Config& c) -> long long& { return c.pipeline.max_input_pixels; }, 1, 1ll << 40),
+      number(
+          "pipeline.retry_initial_ms", "IMGPIPE_RETRY_INITIAL_MS",
+          "First back-off after a transient failure (doubles up to retry_max_ms)",
+          [](Config& c) -> int& { return c.pipeline.retry_initial_ms; }, 1, 600000),
+      number(
+          "pipeline.retry_max_ms", "IMGPIPE_RETRY_MAX_MS", "Longest back-off between retries",
+          [](Config& c) -> int& { return c.pipeline.retry_max_ms; }, 1, 3600000),
+      number(
+          "pipeline.shutdown_grace_ms", "IMGPIPE_SHUTDOWN_GRACE_MS",
+          "On SIGTERM, how long in-flight work may take before it is abandoned (redelivered later)",
+          [](Config& c) -> int& { return c.pipeline.shutdown_grace_ms; }, 0, 3600000),
+      text(
+          "http.listen", "IMGPIPE_HTTP_LISTEN", "host:port of /healthz, /readyz and /metrics",
+          [](Config& c) -> std::string& { return c.http_listen; }, true),
+      text(
+          "log.level", "IMGPIPE_LOG_LEVEL", "trace, debug, info, warn, error",
+          [](Config& c) -> std::string& { return c.log_level; }, true),
+  };
+}
+
+struct Loader {
+  Config config;
+  std::vector<std::string> problems;
+
+  void apply(const Setting& setting, const std::string& value, const std::string& origin) {
+    std::visit([&](const auto& bind) { assign(setting, bind(config), value, origin); },
+               setting.bind);
+  }
+
+  void assign(const Setting&, std::string& target, const std::string& value, const std::string&) {
+    target = value;
+  }
+  void assign(const Setting& setting, bool& target, const std::string& value,
+              const std::string& origin) {
+    std::string lower = value;
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
+      target = true;
+    } else if (lower == "false" || lower == "0" || lower == "no" || lower == "off") {
+      target = false;
+    } else {
+      problems.push_back(setting.path + ": must be true or false, got '" + value + "'" + origin);
+    }
+  }
+  template <class Number>
+  void assign(const Setting& setting, Number& target, const std::string& value,
+              const std::string& origin) {
+    long long parsed = 0;
+    std::size_t used = 0;
+    try {
+      parsed = std::stoll(value, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != value.size()) {
+      problems.push_back(setting.path + ": must be a whole number, got '" + value + "'" + origin);
+      return;
+    }
+    if (parsed < setting.min || parsed > setting.max) {
+      problems.push_back(setting.path + ": must be between " + std::to_string(setting.min) +
+                         " and " + std::to_string(setting.max) + ", got " + value + origin);
+      return;
+    }
+    target = static_cast<Number>(parsed);
+  }
+
+  const Setting* find(const std::string& path) const {
+    for (const auto& setting : settings()) {
+      if (setting.path == path) return &setting;
+    }
+    return nullptr;
+  }
+
+  void walk(const YAML::Node& node, const std::string& prefix) {
+    for (const auto& entry : node) {
+      const std::string name = entry.first.as<std::string>();
+      const std::string path = prefix.empty() ? name : prefix + "." + name;
+      if (entry.second.IsMap()) {
+        walk(entry.second, path);
+      } else if (entry.second.IsScalar()) {
+        if (const Setting* setting = find(path)) {
+          apply(*setting, entry.second.Scalar(), " (config file)");
+        } else {
+          problems.push_back(path + ": unknown setting");
+        }
+      } else {
+        problems.push_back(path + ": must be a value, not a list");
+      }
+    }
+  }
+
+  void check_required() {
+    for (const auto& setting : settings()) {
+      if (!setting.required) continue;
+      const auto* bind = std::get_if<std::function<std::string&(Config&)>>(&setting.bind);
+      if (bind != nullptr && (*bind)(config).empty()) {
+        problems.push_back(setting.path + ": is required (set it in the file or " + setting.env +
+                           ")");
+      }
+    }
+    const auto& endpoint = config.s3.endpoint;
+    if (!endpoint.empty() && endpoint.rfind("http://", 0) != 0 &&
+        endpoint.rfind("https://", 0) != 0) {
+      problems.push_back("s3.endpoint: must start with http:// or https://, got '" + endpoint +
+                         "'");
+    }
+    if (config.pipeline.source_bucket == config.pipeline.target_bucket &&
+        !config.pipeline.source_bucket.empty()) {
+      problems.push_back(
+          "pipeline.target_bucket: must differ from pipeline.source_bucket, or every output would "
+          "trigger the pipeline again");
+    }
+    if (config.pipeline.retry_initial_ms > config.pipeline.retry_max_ms) {
+      problems.push_back("pipeline.retry_initial_ms: must not exceed pipeline.retry_max_ms");
+    }
+  }
+
+  Result<Config> finish() {
+    check_required();
+    if (problems.empty()) return config;
+    std::string message;
+    for (const auto& problem : problems) message += problem + "\n";
+    message.pop_back();
+    return make_error(Reason::invalid_config, message);
+  }
+};
+
+Result<Config> load(const std::optional<std::string>& yaml, const Environment& environment) {
+  Loader loader;
+  if (yaml) {
+    try {
+      const YAML::Node root = YAML::Load(*yaml);
+      if (root.IsMap()) {
+        loader.walk(root, "");
+      } else if (!root.IsNull()) {
+        loader.problems.push_back("(root): the configuration must be a mapping of settings");
+      }
+    } catch (const YAML::Exception& error) {
+      loader.problems.push_back("(file): not valid YAML: " + std::string(error.what()));
+    }
+  }
+  for (const auto& setting : settings()) {
+    if (auto value = environment(setting.env)) {
+      loader.apply(setting, *value, " (environment " + setting.env + ")");
+    }
+  }
+  return loader.finish();
+}
+
+}  // namespace
+
+int Config::effective_workers() const {
+  if (pipeline.workers > 0) return pipeline.workers;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+int Config::effective_max_in_flight() const {
+  return pipeline.max_in_flight > 0 ? pipeline.max_in_flight : 2 * effective_workers();
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = declare_settings();
+  return table;
+}
+
+Environment process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+Result<Config> load_config_text(const std::string& yaml, const Environment& environment) {
+  return load(yaml, environment);
+}
+
+Result<Config> load_config(const std::string& path, const Environment& environment) {
+  if (path.empty()) return load(std::nullopt, environment);
+  std::ifstream file(path);
+  if (!file) return make_error(Reason::invalid_config, path + ": cannot be read");
+  std::stringstream content;
+  content << file.rdbuf();
+  return load(content.str(), environment);
+}
+
+std::string describe_value(const Setting& setting, const Config& config) {
+  if (setting.secret) return "***";
+  auto& mutable_config = const_cast<Config&>(config);
+  return std::visit(
+      [&](const auto& bind) -> std::string {
+        const auto& value = bind(mutable_config);
+        using T = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return value;
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return value ? "true" : "false";
+        } else {
+          return std::to_string(value);
+        }
+      },
+      setting.bind);
+}
+
+}  // namespace imgpipe::pipeline

@@ -1,0 +1,97 @@
+// The worker's configuration: a plain struct with defaults, and one table
+// that declares every setting once (YAML path, environment variable,
+// description, default, bounds). Loading applies, in order: defaults, the
+// YAML file, IMGPIPE_* environment variables. Every problem is reported with
+// the setting's path, e.g. "pipeline.width: must be between 1 and 16383".
+//
+// Thread-safety: load once, then read-only.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/result.h"
+
+namespace imgpipe::pipeline {
+
+struct KafkaSettings {
+  std::string brokers = "127.0.0.1:9092";
+  std::string topic = "bucket-events";
+  std::string dlq_topic = "bucket-events-dlq";
+  std::string group = "imgpipe";
+  std::string instance_id;
+  int partitions = 6;
+  int replication = 1;
+  int session_timeout_ms = 10000;
+};
+
+struct S3Settings {
+  std::string endpoint = "http://127.0.0.1:9000";
+  std::string region = "us-east-1";
+  std::string access_key;
+  std::string secret_key;
+  bool path_style = true;
+  int connect_timeout_ms = 3000;
+  int request_timeout_ms = 60000;
+  std::string notify_arn = "arn:minio:sqs::PRIMARY:kafka";
+};
+
+struct PipelineSettings {
+  std::string source_bucket = "raw";
+  std::string target_bucket = "processed";
+  int width = 1024;
+  int height = 1024;
+  int jpeg_quality = 85;
+  int webp_quality = 80;
+  int workers = 0;        // 0: one per core
+  int max_in_flight = 0;  // 0: 2 x workers
+  long long max_input_bytes = 256ll << 20;
+  long long max_input_pixels = 268'402'689;
+  int retry_initial_ms = 200;
+  int retry_max_ms = 10000;
+  int shutdown_grace_ms = 30000;
+};
+
+struct Config {
+  KafkaSettings kafka;
+  S3Settings s3;
+  PipelineSettings pipeline;
+  std::string http_listen = "127.0.0.1:8080";
+  std::string log_level = "info";
+
+  int effective_workers() const;
+  int effective_max_in_flight() const;
+};
+
+// One declared setting. `bind` returns the field inside a Config.
+struct Setting {
+  using Binding = std::variant<std::function<std::string&(Config&)>, std::function<int&(Config&)>,
+                               std::function<long long&(Config&)>, std::function<bool&(Config&)>>;
+  std::string path;  // "kafka.brokers"
+  std::string env;   // "IMGPIPE_KAFKA_BROKERS"
+  std::string description;
+  Binding bind;
+  long long min = 0, max = 0;  // bounds for numbers (inclusive)
+  bool secret = false;         // never printed
+  bool required = false;       // must be non-empty after loading
+};
+
+const std::vector<Setting>& settings();
+
+using Environment = std::function<std::optional<std::string>(const std::string&)>;
+Environment process_environment();
+
+// Loads defaults < file (when path non-empty) < environment. Error:
+// invalid_config with every problem, one per line.
+Result<Config> load_config(const std::string& path, const Environment& environment);
+// The same from YAML text (for tests and for `imgpipe validate`).
+Result<Config> load_config_text(const std::string& yaml, const Environment& environment);
+
+// The current value of a setting as text ("***" for secrets).
+std::string describe_value(const Setting& setting, const Config& config);
+
+}  // namespace imgpipe::pipeline

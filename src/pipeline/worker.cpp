@@ -1,0 +1,188 @@
+#include "pipeline/worker.h"
+
+#include "observe/log.h"
+#include "observe/metrics.h"
+
+namespace imgpipe::pipeline {
+namespace {
+
+nlohmann::ordered_json describe(const std::vector<kafka::TopicPartition>& partitions) {
+  auto list = nlohmann::ordered_json::array();
+  for (const auto& partition : partitions) {
+    list.push_back(partition.topic + "[" + std::to_string(partition.partition) + "]");
+  }
+  return list;
+}
+
+}  // namespace
+
+Worker::Worker(WorkerOptions options, MessageHandler handler)
+    : options_(options), handler_(std::move(handler)) {
+  for (int i = 0; i < options_.threads; ++i) {
+    threads_.emplace_back([this](std::stop_token stop) { pool_loop(stop); });
+  }
+}
+
+Worker::~Worker() {
+  cancel_jobs_.request_stop();
+  for (auto& thread : threads_) thread.request_stop();
+  work_ready_.notify_all();
+  threads_.clear();  // joins
+}
+
+void Worker::request_stop() {
+  stop_requested_.store(true);
+  work_done_.notify_all();
+}
+
+void Worker::pool_loop(std::stop_token stop) {
+  for (;;) {
+    std::pair<kafka::Ticket, kafka::Message> item;
+    {
+      std::unique_lock lock(mutex_);
+      work_ready_.wait(lock, stop, [this] { return !queue_.empty(); });
+      if (stop.stop_requested()) return;
+      item = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    const auto cancel = cancel_jobs_.get_token();
+    const JobStatus status =
+        cancel.stop_requested() ? JobStatus::cancelled : handler_(item.second, cancel);
+    {
+      std::lock_guard lock(mutex_);
+      completions_.push_back(Completion{item.first, status});
+    }
+    work_done_.notify_all();
+  }
+}
+
+void Worker::dispatch(kafka::Message message) {
+  auto ticket = watermark_.begin(message.partition, message.offset);
+  if (!ticket) {
+    // Only possible if librdkafka delivers for a partition it has not
+    // assigned; the message will come again after the next assignment.
+    observe::log_fields(spdlog::level::warn, "message for unassigned partition dropped",
+                        {{"partition", message.partition.partition}, {"offset", message.offset}});
+    return;
+  }
+  ++outstanding_;
+  observe::Metrics::global().in_flight.unlabelled().add(1);
+  {
+    std::lock_guard lock(mutex_);
+    queue_.emplace_back(*ticket, std::move(message));
+  }
+  work_ready_.notify_one();
+}
+
+void Worker::drain_completions() {
+  std::vector<Completion> finished;
+  {
+    std::lock_guard lock(mutex_);
+    finished.swap(completions_);
+  }
+  for (const auto& completion : finished) {
+    --outstanding_;
+    observe::Metrics::global().in_flight.unlabelled().add(-1);
+    // A cancelled job stays pending: the watermark cannot pass it, so its
+    // message is delivered again after a restart or rebalance.
+    if (completion.status != JobStatus::done) continue;
+    auto committable = watermark_.complete(completion.ticket);
+    if (!committable) continue;
+    auto stored = source_->store_offset(completion.ticket.partition, *committable);
+    if (!stored) {
+      observe::log_fields(spdlog::level::warn, "offset not stored",
+                          {{"partition", completion.ticket.partition.partition},
+                           {"offset", *committable},
+                           {"error", stored.error().message}});
+    }
+  }
+}
+
+template <class Predicate>
+bool Worker::wait_until(Predicate done, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    drain_completions();
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::unique_lock lock(mutex_);
+    work_done_.wait_until(
+        lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)),
+        [this] { return !completions_.empty(); });
+  }
+}
+
+void Worker::on_assigned(const std::vector<kafka::TopicPartition>& partitions) {
+  for (const auto& partition : partitions) watermark_.assign(partition);
+  observe::log_fields(spdlog::level::info, "partitions assigned",
+                      {{"partitions", describe(partitions)}});
+}
+
+void Worker::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) {
+  if (!lost && source_ != nullptr) {
+    const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+    const bool drained = wait_until(
+        [&] {
+          for (const auto& partition : partitions) {
+            if (watermark_.in_flight(partition) > 0) return false;
+          }
+          return true;
+        },
+        deadline);
+    if (!drained) {
+      observe::log_fields(spdlog::level::warn, "revoked with work in flight; it will be redone",
+                          {{"partitions", describe(partitions)}});
+    }
+  }
+  for (const auto& partition : partitions) watermark_.revoke(partition);
+  observe::log_fields(spdlog::level::info, lost ? "partitions lost" : "partitions revoked",
+                      {{"partitions", describe(partitions)}});
+}
+
+void Worker::finish_in_flight() {
+  const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+  if (!wait_until([this] { return outstanding_ == 0; }, deadline)) {
+    observe::log_fields(spdlog::level::warn, "shutdown grace over; cancelling in-flight work",
+                        {{"in_flight", outstanding_}});
+    cancel_jobs_.request_stop();
+    // Queued jobs are skipped and retrying ones stop sleeping; a job inside
+    // a single request finishes that request first.
+    wait_until([this] { return outstanding_ == 0; },
+               std::chrono::steady_clock::now() + options_.shutdown_grace);
+  }
+}
+
+int Worker::run(kafka::EventSource& source) {
+  source_ = &source;
+  int exit_code = 0;
+  const auto max_in_flight = static_cast<std::size_t>(options_.max_in_flight);
+  while (!stop_requested_.load()) {
+    drain_completions();
+    if (outstanding_ >= max_in_flight) {
+      wait_until([&] { return outstanding_ < max_in_flight || stop_requested_.load(); },
+                 std::chrono::steady_clock::now() + options_.poll_timeout);
+      continue;
+    }
+    auto outcome = source.poll(options_.poll_timeout);
+    if (outcome.error) {
+      observe::log_fields(outcome.fatal ? spdlog::level::critical : spdlog::level::warn,
+                          "kafka consumer error", {{"error", outcome.error->message}});
+      if (outcome.fatal) {
+        exit_code = 1;
+        break;
+      }
+    }
+    if (outcome.message) dispatch(std::move(*outcome.message));
+  }
+  observe::log_fields(spdlog::level::info, "stopping: finishing in-flight work",
+                      {{"in_flight", outstanding_}});
+  finish_in_flight();
+  drain_completions();
+  if (auto closed = source.close(); !closed) {
+    observe::log_fields(spdlog::level::err, "closing the consumer failed",
+                        {{"error", closed.error().message}});
+  }
+  source_ = nullptr;
+  return exit_code;
+}
+
+}  // namespace imgpipe::pipeline

@@ -1,0 +1,86 @@
+// The worker loop: takes messages from an EventSource, runs the handler for
+// several of them at once on a pool of threads, and stores for each
+// partition only the highest contiguous completed offset + 1.
+//
+// Shutdown (request_stop): no new messages are taken, in-flight ones finish
+// (after shutdown_grace they are cancelled and not committed), final offsets
+// are stored and the source is closed, which commits them.
+//
+// Rebalance: before partitions are revoked, their in-flight messages are
+// finished and their offsets stored; lost partitions are dropped unstored.
+//
+// Thread-safety: run() on one thread; request_stop() from any thread (e.g.
+// a signal-watching thread). The handler runs on the pool threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+#include "kafka/consumer.h"
+#include "kafka/watermark.h"
+#include "pipeline/job.h"
+
+namespace imgpipe::pipeline {
+
+using MessageHandler = std::function<JobStatus(const kafka::Message&, std::stop_token)>;
+
+struct WorkerOptions {
+  int threads = 2;
+  int max_in_flight = 4;
+  std::chrono::milliseconds poll_timeout{100};
+  std::chrono::milliseconds shutdown_grace{30000};
+};
+
+class Worker final : public kafka::RebalanceListener {
+ public:
+  Worker(WorkerOptions options, MessageHandler handler);
+  ~Worker() override;
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Runs until request_stop() or a fatal source error. Returns 0 after a
+  // clean shutdown, 1 after a fatal error.
+  int run(kafka::EventSource& source);
+  void request_stop();
+
+  void on_assigned(const std::vector<kafka::TopicPartition>& partitions) override;
+  void on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) override;
+
+ private:
+  struct Completion {
+    kafka::Ticket ticket;
+    JobStatus status;
+  };
+  void dispatch(kafka::Message message);
+  void pool_loop(std::stop_token stop);
+  // Applies finished jobs to the watermark and stores advanced offsets.
+  void drain_completions();
+  // Waits until `done()` holds or the deadline passes, draining meanwhile.
+  template <class Predicate>
+  bool wait_until(Predicate done, std::chrono::steady_clock::time_point deadline);
+  void finish_in_flight();
+
+  WorkerOptions options_;
+  MessageHandler handler_;
+  kafka::EventSource* source_ = nullptr;
+  kafka::OffsetWatermark watermark_;  // consumer thread only
+  std::size_t outstanding_ = 0;  // dispatched, completion not drained yet; consumer thread only
+  std::atomic<bool> stop_requested_{false};
+  std::stop_source cancel_jobs_;
+
+  std::mutex mutex_;
+  std::condition_variable_any work_ready_;
+  std::condition_variable work_done_;
+  std::deque<std::pair<kafka::Ticket, kafka::Message>> queue_;
+  std::vector<Completion> completions_;
+  std::vector<std::jthread> threads_;
+};
+
+}  // namespace imgpipe::pipeline

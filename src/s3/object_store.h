@@ -1,0 +1,80 @@
+// ObjectStore: the narrow interface the worker uses to read source objects and
+// write results. s3::Client implements it over HTTP; tests substitute fakes
+// that hold objects in memory or inject failures.
+//
+// Errors carry a Reason the caller acts on: object_missing (no such object or
+// bucket), access_denied, invalid_request (including a failed If-None-Match,
+// whose message starts with "S3 PreconditionFailed"), unavailable and timeout
+// (transient: retry later).
+//
+// Thread-safety: implementations must allow concurrent calls from many
+// threads on one instance.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace imgpipe::s3 {
+
+struct ObjectInfo {
+  std::string etag;  // without the surrounding quotes S3 puts on the wire
+  std::uint64_t size = 0;
+  std::string content_type;
+  // User metadata: x-amz-meta-* headers without the prefix, lower-case names.
+  std::map<std::string, std::string> metadata;
+};
+
+struct Object {
+  ObjectInfo info;
+  std::string body;
+};
+
+struct PutRequest {
+  std::string content_type;  // empty: not sent, the store picks its default
+  // User metadata, sent as x-amz-meta-<name>. Names are sent lower-case and
+  // must be HTTP tokens; values must be non-empty printable ASCII.
+  std::map<std::string, std::string> metadata;
+  std::string_view body;       // must stay valid until the call returns
+  bool if_none_match = false;  // If-None-Match: * (fail when the key exists)
+};
+
+// One entry of a bucket listing.
+struct ListEntry {
+  std::string key;
+  std::uint64_t size = 0;
+  std::string etag;  // without quotes
+};
+
+// One page of ListObjectsV2. When `is_truncated`, pass
+// `next_continuation_token` to get the next page.
+struct ListPage {
+  std::vector<ListEntry> objects;
+  bool is_truncated = false;
+  std::string next_continuation_token;
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // Reads the whole object. Fails with object_missing when the bucket or key
+  // does not exist.
+  virtual Result<Object> get_object(const std::string& bucket, const std::string& key) = 0;
+
+  // Reads only the object's metadata. Fails with object_missing when the
+  // bucket or key does not exist.
+  virtual Result<ObjectInfo> head_object(const std::string& bucket, const std::string& key) = 0;
+
+  // Stores `request.body` under `key` and returns the new ETag (no quotes).
+  // With if_none_match and an existing key: invalid_request, message starting
+  // with "S3 PreconditionFailed".
+  virtual Result<std::string> put_object(const std::string& bucket, const std::string& key,
+                                         const PutRequest& request) = 0;
+};
+
+}  // namespace imgpipe::s3

@@ -1,0 +1,56 @@
+#include "cli/notification.h"
+
+#include <gtest/gtest.h>
+
+namespace imgpipe::cli {
+namespace {
+
+constexpr const char* kArn = "arn:minio:sqs::PRIMARY:kafka";
+constexpr const char* kEvent = "s3:ObjectCreated:*";
+
+TEST(AddQueueNotification, WritesAFreshConfigurationForABucketWithoutRules) {
+  auto xml = add_queue_notification(
+      R"(<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></NotificationConfiguration>)",
+      kArn, kEvent);
+  ASSERT_TRUE(xml.has_value());
+  EXPECT_NE(
+      xml->find("<Queue>arn:minio:sqs::PRIMARY:kafka</Queue><Event>s3:ObjectCreated:*</Event>"),
+      std::string::npos)
+      << *xml;
+}
+
+TEST(AddQueueNotification, ChangesNothingWhenTheRuleIsThere) {
+  const std::string existing =
+      "<NotificationConfiguration><QueueConfiguration><Id>x</"
+      "Id><Queue>arn:minio:sqs::PRIMARY:kafka</Queue>"
+      "<Event>s3:ObjectCreated:*</Event></QueueConfiguration></NotificationConfiguration>";
+  EXPECT_FALSE(add_queue_notification(existing, kArn, kEvent).has_value());
+}
+
+TEST(AddQueueNotification, KeepsRulesSomeoneElseConfigured) {
+  const std::string existing =
+      "<NotificationConfiguration><QueueConfiguration><Id>audit</"
+      "Id><Queue>arn:minio:sqs::AUDIT:webhook</Queue>"
+      "<Event>s3:ObjectRemoved:*</Event></QueueConfiguration></NotificationConfiguration>";
+  auto xml = add_queue_notification(existing, kArn, kEvent);
+  ASSERT_TRUE(xml.has_value());
+  EXPECT_NE(xml->find("arn:minio:sqs::AUDIT:webhook"), std::string::npos);
+  EXPECT_NE(xml->find("<Queue>arn:minio:sqs::PRIMARY:kafka</Queue>"), std::string::npos);
+  EXPECT_EQ(xml->rfind("</NotificationConfiguration>"), xml->size() - 28);
+}
+
+TEST(AddQueueNotification, AddsTheRuleWhenTheSameQueueOnlyGetsOtherEvents) {
+  const std::string existing =
+      "<NotificationConfiguration><QueueConfiguration><Queue>arn:minio:sqs::PRIMARY:kafka</Queue>"
+      "<Event>s3:ObjectRemoved:*</Event></QueueConfiguration></NotificationConfiguration>";
+  EXPECT_TRUE(add_queue_notification(existing, kArn, kEvent).has_value());
+}
+
+TEST(AddQueueNotification, HandlesAnEmptyAnswer) {
+  auto xml = add_queue_notification("", kArn, kEvent);
+  ASSERT_TRUE(xml.has_value());
+  EXPECT_EQ(xml->rfind("<NotificationConfiguration", 0), 0u);
+}
+
+}  // namespace
+}  // namespace imgpipe::cli

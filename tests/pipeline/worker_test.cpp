@@ -1,0 +1,210 @@
+#include "pipeline/worker.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace imgpipe::pipeline {
+namespace {
+
+using namespace std::chrono_literals;
+const kafka::TopicPartition kP0{"bucket-events", 0};
+const kafka::TopicPartition kP1{"bucket-events", 1};
+
+// Hands out a fixed list of messages, assigning their partitions on the
+// first poll, and checks every stored offset against what the handler has
+// really finished.
+class ScriptedSource final : public kafka::EventSource {
+ public:
+  ScriptedSource(kafka::RebalanceListener& listener, std::vector<kafka::Message> messages)
+      : listener_(listener), messages_(messages.begin(), messages.end()) {}
+
+  kafka::PollOutcome poll(std::chrono::milliseconds timeout) override {
+    if (!assigned_) {
+      listener_.on_assigned({kP0, kP1});
+      assigned_ = true;
+    }
+    kafka::PollOutcome outcome;
+    if (messages_.empty()) {
+      std::this_thread::sleep_for(std::min(timeout, std::chrono::milliseconds(5)));
+      return outcome;
+    }
+    outcome.message = messages_.front();
+    messages_.pop_front();
+    return outcome;
+  }
+  Status store_offset(const kafka::TopicPartition& partition, std::int64_t next_offset) override {
+    std::lock_guard lock(mutex_);
+    for (std::int64_t offset = first_offset_; offset < next_offset; ++offset) {
+      if (!finished_.count({partition.partition, offset})) {
+        violations_.push_back("stored " + std::to_string(next_offset) + " before offset " +
+                              std::to_string(offset) + " finished");
+      }
+    }
+    stored_[partition.partition] = next_offset;
+    return ok_status();
+  }
+  Status close() override {
+    if (assigned_) listener_.on_revoked({kP0, kP1}, false);
+    closed_ = true;
+    return ok_status();
+  }
+  bool joined() const override { return assigned_; }
+
+  void mark_finished(const kafka::Message& message) {
+    std::lock_guard lock(mutex_);
+    finished_.insert({message.partition.partition, message.offset});
+  }
+  std::int64_t stored(int partition) {
+    std::lock_guard lock(mutex_);
+    return stored_.count(partition) ? stored_[partition] : -1;
+  }
+  std::vector<std::string> violations() {
+    std::lock_guard lock(mutex_);
+    return violations_;
+  }
+  bool closed() const { return closed_; }
+  bool drained() const { return messages_.empty(); }
+  void set_first_offset(std::int64_t offset) { first_offset_ = offset; }
+
+ private:
+  kafka::RebalanceListener& listener_;
+  std::deque<kafka::Message> messages_;
+  bool assigned_ = false;
+  bool closed_ = false;
+  std::int64_t first_offset_ = 0;
+  std::mutex mutex_;
+  std::set<std::pair<int, std::int64_t>> finished_;
+  std::map<int, std::int64_t> stored_;
+  std::vector<std::string> violations_;
+};
+
+std::vector<kafka::Message> messages_on(const kafka::TopicPartition& partition, int count) {
+  std::vector<kafka::Message> out;
+  for (int i = 0; i < count; ++i) out.push_back(kafka::Message{partition, i, "", "m"});
+  return out;
+}
+
+// Runs the worker on another thread until `until` holds, then stops it.
+template <class Condition>
+int run_until(Worker& worker, ScriptedSource& source, Condition until) {
+  std::atomic<int> status{-1};
+  std::thread runner([&] { status = worker.run(source); });
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!until() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  worker.request_stop();
+  runner.join();
+  return status;
+}
+
+TEST(Worker, ProcessesEveryMessageAndCommitsTheEndOfEachPartition) {
+  std::atomic<int> handled{0};
+  ScriptedSource* source_ptr = nullptr;
+  Worker worker(WorkerOptions{4, 8, 10ms, 5s}, [&](const kafka::Message& message, std::stop_token) {
+    source_ptr->mark_finished(message);
+    ++handled;
+    return JobStatus::done;
+  });
+  auto messages = messages_on(kP0, 20);
+  auto more = messages_on(kP1, 15);
+  messages.insert(messages.end(), more.begin(), more.end());
+  ScriptedSource source(worker, messages);
+  source_ptr = &source;
+
+  EXPECT_EQ(run_until(worker, source, [&] { return handled == 35; }), 0);
+  EXPECT_EQ(source.stored(0), 20);
+  EXPECT_EQ(source.stored(1), 15);
+  EXPECT_TRUE(source.closed());
+  EXPECT_TRUE(source.violations().empty()) << source.violations().front();
+}
+
+TEST(Worker, NeverCommitsPastAMessageThatIsStillRunning) {
+  std::atomic<bool> release_first{false};
+  std::atomic<int> handled{0};
+  ScriptedSource* source_ptr = nullptr;
+  Worker worker(WorkerOptions{3, 6, 10ms, 5s}, [&](const kafka::Message& message, std::stop_token) {
+    if (message.offset == 0) {
+      while (!release_first) std::this_thread::sleep_for(1ms);
+    }
+    source_ptr->mark_finished(message);
+    ++handled;
+    return JobStatus::done;
+  });
+  ScriptedSource source(worker, messages_on(kP0, 5));
+  source_ptr = &source;
+
+  std::thread runner([&] { worker.run(source); });
+  while (handled < 4) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(source.stored(0), -1) << "offset 0 still runs, nothing may be committed";
+  release_first = true;
+  while (handled < 5) std::this_thread::sleep_for(1ms);
+  worker.request_stop();
+  runner.join();
+  EXPECT_EQ(source.stored(0), 5);
+  EXPECT_TRUE(source.violations().empty());
+}
+
+TEST(Worker, LeavesACancelledMessageUncommittedSoItIsDeliveredAgain) {
+  ScriptedSource* source_ptr = nullptr;
+  std::atomic<int> handled{0};
+  Worker worker(WorkerOptions{2, 4, 10ms, 100ms},
+                [&](const kafka::Message& message, std::stop_token stop) {
+                  ++handled;
+                  if (message.offset == 2) {
+                    while (!stop.stop_requested()) std::this_thread::sleep_for(1ms);
+                    return JobStatus::cancelled;
+                  }
+                  source_ptr->mark_finished(message);
+                  return JobStatus::done;
+                });
+  ScriptedSource source(worker, messages_on(kP0, 4));
+  source_ptr = &source;
+
+  EXPECT_EQ(run_until(worker, source, [&] { return handled == 4; }), 0);
+  EXPECT_EQ(source.stored(0), 2) << "0 and 1 done; 2 was cancelled, so 3 cannot be committed";
+  EXPECT_TRUE(source.violations().empty());
+}
+
+TEST(Worker, LimitsTheMessagesInFlight) {
+  std::atomic<int> running{0};
+  std::atomic<int> peak{0};
+  std::atomic<int> handled{0};
+  Worker worker(WorkerOptions{4, 2, 10ms, 5s}, [&](const kafka::Message&, std::stop_token) {
+    const int now = ++running;
+    int seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(5ms);
+    --running;
+    ++handled;
+    return JobStatus::done;
+  });
+  ScriptedSource source(worker, messages_on(kP0, 30));
+  run_until(worker, source, [&] { return handled == 30; });
+  EXPECT_LE(peak.load(), 2);
+}
+
+TEST(Worker, FinishesInFlightWorkBeforeItStops) {
+  std::atomic<int> started{0};
+  std::atomic<int> finished{0};
+  ScriptedSource* source_ptr = nullptr;
+  Worker worker(WorkerOptions{2, 2, 10ms, 5s}, [&](const kafka::Message& message, std::stop_token) {
+    ++started;
+    std::this_thread::sleep_for(100ms);
+    source_ptr->mark_finished(message);
+    ++finished;
+    return JobStatus::done;
+  });
+  ScriptedSource source(worker, messages_on(kP0, 2));
+  source_ptr = &source;
+  run_until(worker, source, [&] { return started == 2; });
+  EXPECT_EQ(finished.load(), 2) << "stop waited for both";
+  EXPECT_EQ(source.stored(0), 2);
+}
+
+}  // namespace
+}  // namespace imgpipe::pipeline
