@@ -1,0 +1,25 @@
+# The local stack: single-node Kafka (KRaft) + MinIO publishing bucket events
+# to Kafka, both on 127.0.0.1, no Docker (docs/local-stack.md).
+# Data, logs and pid files live in $(STACK_DIR); the Kafka jars and the MinIO
+# binary are cached once per machine in $(IMGPIPE_CACHE).
+# Ports: KAFKA_PORT, KAFKA_CONTROLLER_PORT, MINIO_PORT, MINIO_CONSOLE_PORT.
+
+STACK_DIR ?= $(CURDIR)/.stack
+STACK_ENV := $(STACK_DIR)/env
+STACK_SH := scripts/stack/stack.sh
+
+export STACK_DIR
+
+.PHONY: stack-up stack-down stack-status stack-clean
+
+stack-up: ## start Kafka and MinIO on 127.0.0.1 (idempotent), write .stack/env
+	@$(STACK_SH) up
+
+stack-down: ## stop MinIO and Kafka (data is kept)
+	@$(STACK_SH) down
+
+stack-status: ## pid, port and health of Kafka and MinIO
+	@$(STACK_SH) status || true
+
+stack-clean: ## stop the stack and delete its data and logs (.stack)
+	@$(STACK_SH) clean

@@ -1,0 +1,478 @@
+#!/usr/bin/env bash
+# The local stack for imgpipe: a single-node Kafka (KRaft) and a MinIO server
+# that publishes bucket events to Kafka. No Docker: Kafka runs from jars that
+# Maven resolves (scripts/stack/kafka-pom.xml), MinIO from a binary that
+# `go install` builds. Both are cached once per machine under $IMGPIPE_CACHE;
+# data, logs and pid files live in $STACK_DIR. Everything binds 127.0.0.1.
+#
+#   stack.sh up       start Kafka, then MinIO (idempotent), write $STACK_DIR/env
+#   stack.sh down     stop MinIO, then Kafka, and wait until both have exited
+#   stack.sh status   pid, port and health of each service
+#   stack.sh clean    down, then delete $STACK_DIR (data and logs)
+#
+# Environment: STACK_DIR (default <repo>/.stack), IMGPIPE_CACHE (default
+# ~/.cache/imgpipe), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
+# MINIO_PORT (9000), MINIO_CONSOLE_PORT (9001), MINIO_BIN (a MinIO binary to
+# use instead of building one), MINIO_ROOT_USER / MINIO_ROOT_PASSWORD
+# (default imgpipe / imgpipe-secret-key), STACK_START_TIMEOUT (60 seconds).
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+readonly SCRIPT_DIR REPO_ROOT
+
+STACK_DIR="${STACK_DIR:-$REPO_ROOT/.stack}"
+IMGPIPE_CACHE="${IMGPIPE_CACHE:-$HOME/.cache/imgpipe}"
+readonly HOST=127.0.0.1
+readonly KAFKA_PORT="${KAFKA_PORT:-9092}"
+readonly KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+readonly MINIO_PORT="${MINIO_PORT:-9000}"
+readonly MINIO_CONSOLE_PORT="${MINIO_CONSOLE_PORT:-9001}"
+readonly START_TIMEOUT="${STACK_START_TIMEOUT:-60}"
+readonly STOP_TIMEOUT=30
+
+readonly TOPIC=bucket-events
+readonly REGION=us-east-1
+readonly NOTIFY_ID=PRIMARY
+# Development credentials, fixed on purpose: MinIO listens on 127.0.0.1 only
+# and tests/demos can rely on them. Override both to use others.
+readonly S3_ACCESS_KEY="${MINIO_ROOT_USER:-imgpipe}"
+readonly S3_SECRET_KEY="${MINIO_ROOT_PASSWORD:-imgpipe-secret-key}"
+
+readonly KAFKA_POM="$SCRIPT_DIR/kafka-pom.xml"
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_POM")"
+readonly KAFKA_VERSION
+readonly KAFKA_LIBS="$IMGPIPE_CACHE/kafka-$KAFKA_VERSION/libs"
+readonly KAFKA_DIR="$STACK_DIR/kafka"
+readonly KAFKA_PID="$KAFKA_DIR/kafka.pid"
+readonly KAFKA_LOG="$KAFKA_DIR/kafka.log"
+# What the command line of this stack's broker contains (see live_pid).
+readonly KAFKA_MATCH="kafka.Kafka $KAFKA_DIR/server.properties"
+
+# MinIO's community edition is source only; this pins the commit we build.
+readonly MINIO_MODULE=github.com/minio/minio
+readonly MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+readonly MINIO_COMMIT="${MINIO_VERSION##*-}"
+readonly MINIO_DEFAULT_BIN="$IMGPIPE_CACHE/minio/bin-${MINIO_COMMIT:0:7}/minio"
+MINIO_BIN="${MINIO_BIN:-$MINIO_DEFAULT_BIN}"
+readonly MINIO_DIR="$STACK_DIR/minio"
+readonly MINIO_PID="$MINIO_DIR/minio.pid"
+readonly MINIO_LOG="$MINIO_DIR/minio.log"
+readonly MINIO_MATCH=" server $MINIO_DIR/data "
+
+readonly ENV_FILE="$STACK_DIR/env"
+
+log() { printf 'stack: %s\n' "$*"; }
+die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- processes
+
+# The pid in $1 if that process is alive and its command line contains $2
+# (guards against a recycled pid); nothing otherwise.
+live_pid() {
+  local pidfile=$1 pattern=$2 pid
+  [[ -f "$pidfile" ]] || return 0
+  pid="$(<"$pidfile")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  [[ -r "/proc/$pid/cmdline" ]] || return 0
+  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$pattern" && echo "$pid"
+  return 0
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
+}
+
+# spawn PIDFILE OUTFILE CMD...: starts CMD detached (own session, stdin closed,
+# output appended to OUTFILE), its pid written to PIDFILE before it runs.
+spawn() {
+  local pidfile=$1 outfile=$2 what=$3
+  shift 2
+  rm -f "$pidfile"
+  # shellcheck disable=SC2016  # expanded by the inner shell
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" \
+    </dev/null >>"$outfile" 2>&1 &
+  local i
+  for i in $(seq 50); do
+    [[ -s "$pidfile" ]] && return 0
+    sleep 0.1
+  done
+  die "could not start $what"
+}
+
+# stop_process NAME PIDFILE PATTERN: sends TERM, waits for the process to exit,
+# KILLs it after $STOP_TIMEOUT seconds.
+stop_process() {
+  local name=$1 pidfile=$2 pattern=$3 pid i
+  pid="$(live_pid "$pidfile" "$pattern")"
+  if [[ -z "$pid" ]]; then
+    rm -f "$pidfile"
+    log "$name is not running"
+    return 0
+  fi
+  log "stopping $name (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
+    [[ -d "/proc/$pid" ]] || break
+    sleep 0.1
+  done
+  if [[ -d "/proc/$pid" ]]; then
+    log "$name did not exit within ${STOP_TIMEOUT}s, killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep 0.5
+  fi
+  rm -f "$pidfile"
+}
+
+# wait_healthy NAME PIDFILE PATTERN CHECK LOGFILE...: waits until the command
+# CHECK succeeds; dies with the tails of the logs on timeout or when the
+# process (pid file + pattern, see live_pid) has exited.
+wait_healthy() {
+  local name=$1 pidfile=$2 pattern=$3 check=$4 i f
+  shift 4
+  for ((i = 0; i < START_TIMEOUT * 5; i++)); do
+    if "$check"; then return 0; fi
+    [[ -n "$(live_pid "$pidfile" "$pattern")" ]] || break
+    sleep 0.2
+  done
+  for f in "$@"; do
+    if [[ -s "$f" ]]; then
+      echo "--- last lines of $f" >&2
+      tail -n 25 "$f" >&2
+    fi
+  done
+  if [[ -z "$(live_pid "$pidfile" "$pattern")" ]]; then
+    die "$name exited during startup; see $*"
+  fi
+  die "$name not healthy after ${START_TIMEOUT}s; see $*"
+}
+
+# Dies when a port this stack is about to bind is taken by something else,
+# before anything is started.
+check_port_free() {
+  local port=$1 var=$2
+  if port_open "$port"; then
+    die "port $port is in use by another process (stop it or set $var)"
+  fi
+}
+
+# ---------------------------------------------------------------- Kafka
+
+# Resolves the broker's jars with Maven, once per machine and again whenever
+# kafka-pom.xml changes (a stamp next to libs/ holds the pom's checksum).
+ensure_kafka_libs() {
+  local stamp="$KAFKA_LIBS.pom.sha256" sum
+  sum="$(sha256sum "$KAFKA_POM" | cut -d' ' -f1)"
+  if [[ -d "$KAFKA_LIBS" && -f "$stamp" && "$(<"$stamp")" == "$sum" ]]; then
+    return 0
+  fi
+  command -v mvn >/dev/null || die "maven not found: run scripts/bootstrap.sh"
+  log "resolving Kafka $KAFKA_VERSION jars with Maven (once per machine) into $KAFKA_LIBS"
+  local tmp="$KAFKA_LIBS.tmp.$$" mvnlog="$KAFKA_LIBS.maven.log"
+  rm -rf "$tmp"
+  mkdir -p "$(dirname "$KAFKA_LIBS")"
+  if ! mvn -B -q -f "$KAFKA_POM" dependency:copy-dependencies \
+      -DoutputDirectory="$tmp" -DincludeScope=runtime >"$mvnlog" 2>&1; then
+    rm -rf "$tmp"
+    tail -n 30 "$mvnlog" >&2
+    die "maven could not resolve $KAFKA_POM; see $mvnlog"
+  fi
+  rm -rf "$KAFKA_LIBS"
+  mv "$tmp" "$KAFKA_LIBS"
+  echo "$sum" >"$stamp"
+}
+
+write_kafka_config() {
+  mkdir -p "$KAFKA_DIR/data"
+  # Property names as in config/server.properties of Kafka 4.1 (KRaft,
+  # combined broker+controller, dynamic quorum bootstrapped by --standalone).
+  cat >"$KAFKA_DIR/server.properties" <<EOF
+# Written by scripts/stack/stack.sh on each start; edits are overwritten.
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=$HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+num.network.threads=2
+num.io.threads=4
+log.dirs=$KAFKA_DIR/data
+num.partitions=1
+num.recovery.threads.per.data.dir=1
+offsets.topic.replication.factor=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+log.retention.hours=168
+log.segment.bytes=134217728
+log.retention.check.interval.ms=300000
+EOF
+  cat >"$KAFKA_DIR/log4j2.properties" <<EOF
+# Written by scripts/stack/stack.sh: the broker logs to one file.
+name = imgpipe-kafka
+appender.file.type = RollingFile
+appender.file.name = file
+appender.file.fileName = $KAFKA_LOG
+appender.file.filePattern = $KAFKA_LOG.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 20MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 3
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = file
+logger.kafka.name = org.apache.kafka
+logger.kafka.level = INFO
+logger.controller.name = org.apache.kafka.controller
+logger.controller.level = INFO
+EOF
+}
+
+# The JVM command line, as the distribution's kafka-run-class.sh builds it,
+# with a smaller heap. Sets the array KAFKA_JAVA.
+kafka_java_cmd() {
+  KAFKA_JAVA=(java -Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+    -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent
+    -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
+    "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2.properties"
+    "-Dkafka.logs.dir=$KAFKA_DIR"
+    -cp "$KAFKA_LIBS/*")
+}
+
+kafka_java() {
+  local KAFKA_JAVA
+  kafka_java_cmd
+  "${KAFKA_JAVA[@]}" "$@"
+}
+
+# Formats the KRaft metadata log once (meta.properties marks it done).
+format_kafka_storage() {
+  [[ -f "$KAFKA_DIR/data/meta.properties" ]] && return 0
+  local cluster_id
+  cluster_id="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+  [[ -n "$cluster_id" ]] || die "kafka.tools.StorageTool random-uuid printed nothing"
+  log "formatting Kafka storage (cluster id $cluster_id)"
+  kafka_java kafka.tools.StorageTool format --standalone -t "$cluster_id" \
+    -c "$KAFKA_DIR/server.properties" >>"$KAFKA_DIR/format.log" 2>&1 \
+    || { cat "$KAFKA_DIR/format.log" >&2; die "formatting Kafka storage failed"; }
+}
+
+# Sends an ApiVersions v0 request and expects a response with our correlation
+# id and error code 0: the PLAINTEXT listener is up and answers requests.
+kafka_answers() {
+  # shellcheck disable=SC2016  # expanded by the inner shell
+  timeout 3 bash -c '
+    exec 3<>"/dev/tcp/$0/$1" || exit 1
+    printf "\x00\x00\x00\x0e\x00\x12\x00\x00\x00\x00\x00\x07\x00\x04ping" >&3
+    reply="$(head -c 10 <&3 | od -An -tx1 | tr -d " \n")"
+    [[ "${reply:8:8}" == 00000007 && "${reply:16:4}" == 0000 ]]
+  ' "$HOST" "$KAFKA_PORT" 2>/dev/null
+}
+
+kafka_started() {
+  grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null && kafka_answers
+}
+
+kafka_pid() { live_pid "$KAFKA_PID" "$KAFKA_MATCH"; }
+
+start_kafka() {
+  if [[ -n "$(kafka_pid)" ]]; then
+    if kafka_answers; then
+      log "Kafka already running (pid $(kafka_pid))"
+      return 0
+    fi
+    log "Kafka is running but does not answer yet; waiting"
+    wait_healthy Kafka "$KAFKA_PID" "$KAFKA_MATCH" kafka_answers "$KAFKA_LOG"
+    return 0
+  fi
+  command -v java >/dev/null || die "java not found: run scripts/bootstrap.sh"
+  ensure_kafka_libs
+  write_kafka_config
+  format_kafka_storage
+  log "starting Kafka $KAFKA_VERSION on $HOST:$KAFKA_PORT (log: $KAFKA_LOG)"
+  # Only lines of this start count for the health check.
+  if [[ -f "$KAFKA_LOG" ]]; then mv -f "$KAFKA_LOG" "$KAFKA_LOG.previous"; fi
+  local KAFKA_JAVA
+  kafka_java_cmd
+  spawn "$KAFKA_PID" "$KAFKA_DIR/stdout.log" "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_DIR/server.properties"
+  wait_healthy Kafka "$KAFKA_PID" "$KAFKA_MATCH" kafka_started "$KAFKA_LOG" "$KAFKA_DIR/stdout.log"
+}
+
+# ---------------------------------------------------------------- MinIO
+
+# Reads `go install -v` output (one line per package compiled) and shows a
+# running count: in place on a terminal, a line every 200 packages otherwise.
+build_progress() {
+  local line n=0 start=$SECONDS every=200 pre='' post='\n'
+  if [[ -t 1 ]]; then every=25 pre='\r' post=''; fi
+  while IFS= read -r line; do
+    [[ "$line" == "go: downloading "* ]] && continue
+    n=$((n + 1))
+    if ((n % every == 0)); then
+      printf "${pre}stack:   %d packages compiled (%ds)${post}" "$n" $((SECONDS - start))
+    fi
+  done
+  if ((n > 0)); then
+    printf "${pre}stack:   %d packages compiled (%ds)\n" "$n" $((SECONDS - start))
+  fi
+}
+
+# Builds MinIO from source once per machine (MINIO_BIN skips this).
+ensure_minio_bin() {
+  [[ -x "$MINIO_BIN" ]] && return 0
+  [[ "$MINIO_BIN" == "$MINIO_DEFAULT_BIN" ]] || die "MINIO_BIN=$MINIO_BIN is not an executable file"
+  command -v go >/dev/null || die "go not found: run scripts/bootstrap.sh"
+  local gobin buildlog start=$SECONDS
+  gobin="$(dirname "$MINIO_DEFAULT_BIN")"
+  buildlog="$gobin.build.log"
+  mkdir -p "$gobin"
+  log "building MinIO once per machine, cached in $gobin (several minutes; log: $buildlog)"
+  # GOTOOLCHAIN=auto: a Go 1.21-1.23 fetches the Go 1.24 toolchain MinIO needs
+  # (the toolchain is a Go module). -v prints each package it compiles.
+  if ! (GOBIN="$gobin" GOTOOLCHAIN="${GOTOOLCHAIN:-auto}" GOFLAGS="${GOFLAGS:-} -buildvcs=false" \
+        go install -v "$MINIO_MODULE@$MINIO_VERSION" 2>&1 | tee "$buildlog" | build_progress); then
+    tail -n 30 "$buildlog" >&2
+    die "building MinIO failed; see $buildlog"
+  fi
+  [[ -x "$MINIO_BIN" ]] || die "go install finished but $MINIO_BIN is missing; see $buildlog"
+  log "MinIO built in $((SECONDS - start))s"
+}
+
+minio_live() {
+  curl -fsS --max-time 2 -o /dev/null "http://$HOST:$MINIO_PORT/minio/health/live" 2>/dev/null
+}
+
+minio_pid() { live_pid "$MINIO_PID" "$MINIO_MATCH"; }
+
+start_minio() {
+  if [[ -n "$(minio_pid)" ]]; then
+    if minio_live; then
+      log "MinIO already running (pid $(minio_pid))"
+      return 0
+    fi
+    log "MinIO is running but not live yet; waiting"
+    wait_healthy MinIO "$MINIO_PID" "$MINIO_MATCH" minio_live "$MINIO_LOG"
+    return 0
+  fi
+  ensure_minio_bin
+  mkdir -p "$MINIO_DIR/data" "$MINIO_DIR/events-queue"
+  log "starting MinIO on $HOST:$MINIO_PORT, console $HOST:$MINIO_CONSOLE_PORT (log: $MINIO_LOG)"
+  if [[ -f "$MINIO_LOG" ]]; then mv -f "$MINIO_LOG" "$MINIO_LOG.previous"; fi
+  # Events go to Kafka through a queue dir: each is stored on disk and
+  # retried until Kafka accepts it (also while the topic does not exist).
+  # No update checks and no call-home: nothing leaves 127.0.0.1.
+  spawn "$MINIO_PID" "$MINIO_LOG" env \
+    MINIO_ROOT_USER="$S3_ACCESS_KEY" MINIO_ROOT_PASSWORD="$S3_SECRET_KEY" \
+    MINIO_REGION="$REGION" \
+    MINIO_BROWSER=on MINIO_UPDATE=off MINIO_CALLHOME_ENABLE=off \
+    "MINIO_NOTIFY_KAFKA_ENABLE_$NOTIFY_ID=on" \
+    "MINIO_NOTIFY_KAFKA_BROKERS_$NOTIFY_ID=$HOST:$KAFKA_PORT" \
+    "MINIO_NOTIFY_KAFKA_TOPIC_$NOTIFY_ID=$TOPIC" \
+    "MINIO_NOTIFY_KAFKA_QUEUE_DIR_$NOTIFY_ID=$MINIO_DIR/events-queue" \
+    "MINIO_NOTIFY_KAFKA_QUEUE_LIMIT_$NOTIFY_ID=100000" \
+    "$MINIO_BIN" server "$MINIO_DIR/data" \
+    --address "$HOST:$MINIO_PORT" --console-address "$HOST:$MINIO_CONSOLE_PORT"
+  wait_healthy MinIO "$MINIO_PID" "$MINIO_MATCH" minio_live "$MINIO_LOG"
+}
+
+# ---------------------------------------------------------------- commands
+
+write_env() {
+  local tmp="$ENV_FILE.tmp"
+  {
+    echo "# Written by scripts/stack/stack.sh up. Use: source $ENV_FILE"
+    echo "export IMGPIPE_KAFKA_BROKERS=$HOST:$KAFKA_PORT"
+    echo "export IMGPIPE_KAFKA_TOPIC=$TOPIC"
+    echo "export IMGPIPE_S3_ENDPOINT=http://$HOST:$MINIO_PORT"
+    echo "export IMGPIPE_S3_REGION=$REGION"
+    echo "export IMGPIPE_S3_ACCESS_KEY=$(printf '%q' "$S3_ACCESS_KEY")"
+    echo "export IMGPIPE_S3_SECRET_KEY=$(printf '%q' "$S3_SECRET_KEY")"
+    echo "export IMGPIPE_NOTIFY_ARN=arn:minio:sqs::$NOTIFY_ID:kafka"
+    echo "export IMGPIPE_STACK_DIR=$(printf '%q' "$STACK_DIR")"
+    echo "export KAFKA_LIBS=$(printf '%q' "$KAFKA_LIBS")"
+    echo "export MINIO_BIN=$(printf '%q' "$MINIO_BIN")"
+  } >"$tmp"
+  mv -f "$tmp" "$ENV_FILE"
+}
+
+# One line per service: name, state, pid, address, log.
+print_service() {
+  local name=$1 pid=$2 addr=$3 healthy=$4 logfile=$5 state=stopped
+  if [[ -n "$pid" ]]; then
+    state=unhealthy
+    [[ "$healthy" == yes ]] && state=healthy
+  fi
+  printf '  %-6s %-9s pid %-7s %-16s log %s\n' "$name" "$state" "${pid:--}" "$addr" "$logfile"
+}
+
+# Exit status 0 only when both services are healthy.
+cmd_status() {
+  local kpid mpid kh=no mh=no
+  kpid="$(kafka_pid)"
+  mpid="$(minio_pid)"
+  if [[ -n "$kpid" ]] && kafka_answers; then kh=yes; fi
+  if [[ -n "$mpid" ]] && minio_live; then mh=yes; fi
+  echo "stack in $STACK_DIR:"
+  print_service kafka "$kpid" "$HOST:$KAFKA_PORT" "$kh" "$KAFKA_LOG"
+  print_service minio "$mpid" "$HOST:$MINIO_PORT" "$mh" "$MINIO_LOG"
+  if [[ -n "$mpid" ]]; then
+    echo "  console http://$HOST:$MINIO_CONSOLE_PORT (user $S3_ACCESS_KEY)"
+  fi
+  if [[ -f "$ENV_FILE" ]]; then echo "  env     source $ENV_FILE"; fi
+  [[ "$kh" == yes && "$mh" == yes ]]
+}
+
+cmd_up() {
+  if [[ -z "$(kafka_pid)" ]]; then
+    check_port_free "$KAFKA_PORT" KAFKA_PORT
+    check_port_free "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT
+  fi
+  if [[ -z "$(minio_pid)" ]]; then
+    check_port_free "$MINIO_PORT" MINIO_PORT
+    check_port_free "$MINIO_CONSOLE_PORT" MINIO_CONSOLE_PORT
+  fi
+  mkdir -p "$STACK_DIR"
+  start_kafka
+  start_minio
+  write_env
+  cmd_status
+}
+
+cmd_down() {
+  stop_process MinIO "$MINIO_PID" "$MINIO_MATCH"
+  stop_process Kafka "$KAFKA_PID" "$KAFKA_MATCH"
+}
+
+cmd_clean() {
+  cmd_down
+  log "removing $STACK_DIR"
+  rm -rf "$STACK_DIR"
+}
+
+usage() {
+  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+main() {
+  [[ -n "$KAFKA_VERSION" ]] || die "no <kafka.version> in $KAFKA_POM"
+  case "${1:-}" in
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    clean) cmd_clean ;;
+    -h | --help | help) usage ;;
+    *)
+      usage >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"
