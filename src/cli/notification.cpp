@@ -14,16 +14,38 @@ std::string queue_block(std::string_view arn, std::string_view event) {
   return block;
 }
 
-// True when some QueueConfiguration names both `arn` and `event`.
+// An ARN without its region field: MinIO accepts arn:minio:sqs::PRIMARY:kafka
+// but answers with arn:minio:sqs:<region>:PRIMARY:kafka when a region is set.
+std::string without_region(std::string_view arn) {
+  std::string out;
+  int field = 0;
+  for (char c : arn) {
+    if (c == ':') ++field;
+    if (field != 3 || c == ':') out.push_back(c);
+  }
+  return out;
+}
+
+std::string_view tag_text(std::string_view block, std::string_view tag) {
+  const std::string open = "<" + std::string(tag) + ">";
+  const std::string close = "</" + std::string(tag) + ">";
+  const auto start = block.find(open);
+  if (start == std::string_view::npos) return {};
+  const auto end = block.find(close, start);
+  if (end == std::string_view::npos) return {};
+  return block.substr(start + open.size(), end - start - open.size());
+}
+
+// True when some QueueConfiguration names both `arn` (in any region) and `event`.
 bool already_configured(std::string_view xml, std::string_view arn, std::string_view event) {
-  const std::string queue = "<Queue>" + std::string(arn) + "</Queue>";
+  const std::string wanted_queue = without_region(arn);
   const std::string wanted_event = "<Event>" + std::string(event) + "</Event>";
   std::size_t start = 0;
   while ((start = xml.find("<QueueConfiguration>", start)) != std::string_view::npos) {
     const auto end = xml.find("</QueueConfiguration>", start);
     if (end == std::string_view::npos) return false;
     const auto block = xml.substr(start, end - start);
-    if (block.find(queue) != std::string_view::npos &&
+    if (without_region(tag_text(block, "Queue")) == wanted_queue &&
         block.find(wanted_event) != std::string_view::npos) {
       return true;
     }

@@ -57,12 +57,17 @@ Result<int> partitions_of(rd_kafka_t* handle, const std::string& topic,
   std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter> metadata(raw);
   for (int i = 0; i < metadata->topic_cnt; ++i) {
     const auto& entry = metadata->topics[i];
-    if (topic == entry.topic && entry.err == RD_KAFKA_RESP_ERR_NO_ERROR) return entry.partition_cnt;
+    // A topic that was just created may still report LEADER_NOT_AVAILABLE: it exists.
+    if (topic == entry.topic && entry.err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+      return entry.partition_cnt;
+    }
   }
   return make_error(Reason::object_missing, "topic " + topic + " does not exist");
 }
 
-Status create_topic(rd_kafka_t* handle, const TopicSpec& spec, std::chrono::milliseconds timeout) {
+// Returns true when it created the topic, false when it existed already.
+Result<bool> create_topic(rd_kafka_t* handle, const TopicSpec& spec,
+                          std::chrono::milliseconds timeout) {
   std::array<char, 512> error{};
   std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter> topic(rd_kafka_NewTopic_new(
       spec.name.c_str(), spec.partitions, spec.replication_factor, error.data(), error.size()));
@@ -78,11 +83,13 @@ Status create_topic(rd_kafka_t* handle, const TopicSpec& spec, std::chrono::mill
     return make_error(Reason::kafka_error,
                       std::string("create topic: ") + rd_kafka_event_error_string(event.get()));
   }
+  bool created = true;
   size_t count = 0;
   const auto* result = rd_kafka_event_CreateTopics_result(event.get());
   const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
   for (size_t i = 0; i < count; ++i) {
     const auto code = rd_kafka_topic_result_error(results[i]);
+    if (code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) created = false;
     if (code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
       const char* message = rd_kafka_topic_result_error_string(results[i]);
       return make_error(Reason::kafka_error,
@@ -90,7 +97,7 @@ Status create_topic(rd_kafka_t* handle, const TopicSpec& spec, std::chrono::mill
                             (message != nullptr ? message : rd_kafka_err2str(code)));
     }
   }
-  return ok_status();
+  return created;
 }
 
 }  // namespace
@@ -112,6 +119,10 @@ Result<TopicState> ensure_topic(const std::string& brokers, const TopicSpec& spe
 
   auto created = create_topic(handle->get(), spec, timeout);
   if (!created) return created.error();
+  if (!created.value()) {
+    auto partitions = partitions_of(handle->get(), spec.name, timeout);
+    return TopicState{false, partitions.ok() ? partitions.value() : 0};
+  }
   return TopicState{true, spec.partitions};
 }
 

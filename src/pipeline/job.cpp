@@ -181,6 +181,7 @@ JobStatus Job::process_object(const events::ObjectEvent& event, std::stop_token 
   observe::log_fields(spdlog::level::info, "processed",
                       {{"bucket", event.bucket},
                        {"key", event.key},
+                       {"event", event.event_name},
                        {"target", target},
                        {"input_bytes", source.body.size()},
                        {"input_width", encoded->input.width},

@@ -54,3 +54,28 @@ TEST(AddQueueNotification, HandlesAnEmptyAnswer) {
 
 }  // namespace
 }  // namespace imgpipe::cli
+
+namespace imgpipe::cli {
+namespace {
+
+TEST(AddQueueNotification, RecognisesTheRuleWhenTheStoreAddsItsRegionToTheArn) {
+  const std::string existing =
+      "<NotificationConfiguration><QueueConfiguration><Id>1</Id>"
+      "<Queue>arn:minio:sqs:us-east-1:PRIMARY:kafka</Queue>"
+      "<Event>s3:ObjectCreated:*</Event></QueueConfiguration></NotificationConfiguration>";
+  EXPECT_FALSE(
+      add_queue_notification(existing, "arn:minio:sqs::PRIMARY:kafka", "s3:ObjectCreated:*")
+          .has_value());
+}
+
+TEST(AddQueueNotification, DoesNotConfuseAnotherTargetIdWithOurs) {
+  const std::string existing =
+      "<NotificationConfiguration><QueueConfiguration><Queue>arn:minio:sqs:us-east-1:SECONDARY:"
+      "kafka</Queue>"
+      "<Event>s3:ObjectCreated:*</Event></QueueConfiguration></NotificationConfiguration>";
+  EXPECT_TRUE(add_queue_notification(existing, "arn:minio:sqs::PRIMARY:kafka", "s3:ObjectCreated:*")
+                  .has_value());
+}
+
+}  // namespace
+}  // namespace imgpipe::cli

@@ -89,3 +89,20 @@ double mean_at(const std::string& bytes, int x, int y, int size) {
 }
 
 }  // namespace imgpipe::testing_support
+
+namespace imgpipe::testing_support {
+
+std::string reencode(const std::string& bytes, double scale, const std::string& suffix) {
+  VImage image = VImage::new_from_buffer(bytes.data(), bytes.size(), "");
+  if (scale != 1.0) image = image.resize(scale);
+  return save(image, suffix);
+}
+
+std::pair<int, int> upright_size(const std::string& bytes) {
+  VImage image = VImage::new_from_buffer(bytes.data(), bytes.size(), "");
+  const int orientation = image.get_typeof("orientation") != 0 ? image.get_int("orientation") : 1;
+  if (orientation >= 5 && orientation <= 8) return {image.height(), image.width()};
+  return {image.width(), image.height()};
+}
+
+}  // namespace imgpipe::testing_support

@@ -34,3 +34,14 @@ Decoded decode(const std::string& bytes);
 double mean_at(const std::string& bytes, int x, int y, int size);
 
 }  // namespace imgpipe::testing_support
+
+namespace imgpipe::testing_support {
+
+// Shrinks an encoded image by `scale` (1.0 keeps the size) and re-encodes it
+// with a libvips saver suffix and options, e.g. ".jpg[Q=80]" or ".webp".
+std::string reencode(const std::string& bytes, double scale, const std::string& suffix);
+
+// Width and height as displayed (EXIF orientation applied), from the header.
+std::pair<int, int> upright_size(const std::string& bytes);
+
+}  // namespace imgpipe::testing_support

@@ -1,0 +1,250 @@
+// The whole pipeline against the real local stack: MinIO publishes bucket
+// events to Kafka, a real `imgpipe run` process consumes them and writes the
+// resized images back to MinIO.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "integration/stack.h"
+#include "kafka/producer.h"
+#include "s3/client.h"
+#include "support/process.h"
+#include "support/test_images.h"
+
+namespace imgpipe::integration {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing_support::ChildProcess;
+
+constexpr int kBox = 1024;
+const fs::path kPhotos = "/usr/share/backgrounds/mate";
+
+struct Upload {
+  std::string key;
+  std::string bytes;
+  bool multipart = false;
+};
+
+std::string slurp(const fs::path& path) {
+  return testing_support::read_file(path.string());
+}
+
+// Keys exercising every escaping rule of MinIO's events: spaces, '+', '%',
+// unicode, nested prefixes.
+std::string awkward_key(std::size_t index, const std::string& name) {
+  static const std::vector<std::string> prefixes = {"originals/",    "holiday 2026/day one/",
+                                                    "a+b/c+d ",      "100% real/",
+                                                    "ünïcödé/日本/", "deep/er/and/deeper/"};
+  return prefixes[index % prefixes.size()] + name;
+}
+
+// Real photographs from Debian's mate-backgrounds, plus copies re-encoded
+// at half size and as WebP, so that there are well over 50.
+std::vector<Upload> build_corpus() {
+  std::vector<Upload> corpus;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::recursive_directory_iterator(kPhotos)) {
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const auto& path = files[i];
+    Upload upload{awkward_key(i, path.filename().string()), slurp(path)};
+    upload.multipart = upload.bytes.size() > (12u << 20);
+    corpus.push_back(std::move(upload));
+    if (path.extension() == ".jpg" && fs::file_size(path) < (4u << 20)) {
+      const auto& original = corpus.back().bytes;
+      const std::string stem = path.stem().string();
+      corpus.push_back({"derived/half/" + stem + " q80.jpg",
+                        testing_support::reencode(original, 0.5, ".jpg[Q=80]")});
+      corpus.push_back({"derived/webp/" + stem + ".webp",
+                        testing_support::reencode(original, 1.0, ".webp[Q=85]")});
+    }
+  }
+  return corpus;
+}
+
+std::pair<int, int> expected_size(const std::string& source) {
+  auto [width, height] = testing_support::upright_size(source);
+  if (std::max(width, height) <= kBox) return {width, height};
+  const double scale = static_cast<double>(kBox) / std::max(width, height);
+  return width >= height ? std::pair{kBox, static_cast<int>(std::lround(height * scale))}
+                         : std::pair{static_cast<int>(std::lround(width * scale)), kBox};
+}
+
+std::set<std::string> list_keys(s3::Client& client, const std::string& bucket) {
+  std::set<std::string> keys;
+  std::string token;
+  do {
+    auto page = client.list_objects(bucket, "", token);
+    if (!page) return keys;
+    for (const auto& object : page->objects) keys.insert(object.key);
+    token = page->is_truncated ? page->next_continuation_token : "";
+  } while (!token.empty());
+  return keys;
+}
+
+std::string created_event(const std::string& bucket, const std::string& escaped_key) {
+  return R"({"EventName":"s3:ObjectCreated:Put","Key":")" + bucket + "/" + escaped_key +
+         R"(","Records":[{"eventName":"s3:ObjectCreated:Put","s3":{"bucket":{"name":")" + bucket +
+         R"("},"object":{"key":")" + escaped_key + R"(","size":1234}}}]})";
+}
+
+class PipelineEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    source_ = unique_name("raw-it");
+    target_ = unique_name("processed-it");
+    group_ = unique_name("imgpipe-it");
+    port_ = free_port();
+    env_ = worker_env(source_, target_, group_, port_);
+    log_ = "/tmp/" + group_ + ".log";
+  }
+
+  std::unique_ptr<ChildProcess> start_worker(const std::string& log) {
+    auto worker =
+        std::make_unique<ChildProcess>(std::vector<std::string>{IMGPIPE_BINARY, "run"}, env_, log);
+    EXPECT_TRUE(eventually([&] { return http_status(port_, "/readyz") == 200; }, 60s))
+        << testing_support::read_file(log);
+    return worker;
+  }
+
+  double metric(const std::string& series) { return scrape_metric(port_, series); }
+
+  std::string source_, target_, group_, log_;
+  int port_ = 0;
+  std::map<std::string, std::string> env_;
+  s3::Client client_{stack_s3_options()};
+};
+
+TEST_F(PipelineEndToEnd, ResizesEveryUploadedPhotoAndCountsEveryBadInput) {
+  // setup is idempotent: the second run reports what exists and changes nothing.
+  std::string output;
+  ASSERT_EQ(testing_support::run_command({IMGPIPE_BINARY, "setup"}, env_, output), 0) << output;
+  EXPECT_NE(output.find("bucket " + source_ + ": created"), std::string::npos) << output;
+  ASSERT_EQ(testing_support::run_command({IMGPIPE_BINARY, "setup"}, env_, output), 0) << output;
+  EXPECT_NE(output.find("bucket " + source_ + ": exists"), std::string::npos) << output;
+  EXPECT_NE(output.find("already sends s3:ObjectCreated:*"), std::string::npos) << output;
+  EXPECT_EQ(output.find("created"), std::string::npos) << output;
+
+  start_group_at_end(group_);
+  auto worker = start_worker(log_);
+
+  const auto corpus = build_corpus();
+  ASSERT_GE(corpus.size(), 50u);
+  std::size_t multipart = 0;
+  for (const auto& upload : corpus) {
+    s3::PutRequest put;
+    put.body = upload.bytes;
+    auto stored = upload.multipart
+                      ? client_.put_object_multipart(source_, upload.key, put, 5u << 20)
+                      : client_.put_object(source_, upload.key, put);
+    ASSERT_TRUE(stored.ok()) << upload.key << ": " << stored.error().message;
+    multipart += upload.multipart ? 1 : 0;
+  }
+  ASSERT_EQ(multipart, 1u) << "one photo over 8 MiB goes up in 5 MiB parts";
+
+  // Bad input of every kind the worker must survive.
+  s3::PutRequest text{"text/plain", {}, "this is not a photo", false};
+  ASSERT_TRUE(client_.put_object(source_, "bad/notes.jpg", text).ok());
+  ASSERT_TRUE(client_.put_object(source_, "bad/empty.jpg", s3::PutRequest{}).ok());
+  std::string truncated = corpus.front().bytes.substr(0, corpus.front().bytes.size() / 3);
+  s3::PutRequest half{"image/jpeg", {}, truncated, false};
+  ASSERT_TRUE(client_.put_object(source_, "bad/truncated.jpg", half).ok());
+  auto producer = kafka::Producer::create(stack_brokers());
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE(producer.value()->produce(stack_topic(), "x", "definitely { not json").ok());
+  ASSERT_TRUE(producer.value()
+                  ->produce(stack_topic(), "x", R"({"EventName":"s3:ObjectCreated:Put"})")
+                  .ok());
+  ASSERT_TRUE(
+      producer.value()
+          ->produce(stack_topic(), source_ + "/ghost.jpg", created_event(source_, "ghost.jpg"))
+          .ok());
+
+  const double good = static_cast<double>(corpus.size());
+  const bool finished = eventually(
+      [&] {
+        return metric("imgpipe_objects_processed_total") >= good &&
+               metric("imgpipe_objects_failed_total{reason=\"malformed_event\"}") >= 2 &&
+               metric("imgpipe_objects_failed_total{reason=\"object_missing\"}") >= 1 &&
+               metric("imgpipe_objects_failed_total{reason=\"not_an_image\"}") >= 1 &&
+               metric("imgpipe_objects_failed_total{reason=\"empty_object\"}") >= 1 &&
+               metric("imgpipe_objects_failed_total{reason=\"decode_failed\"}") >= 1;
+      },
+      240s);
+  ASSERT_TRUE(finished) << "processed " << metric("imgpipe_objects_processed_total") << " of "
+                        << good << "\n"
+                        << testing_support::read_file(log_);
+
+  // Exactly one output per photo, nothing for the bad inputs, nothing else.
+  std::set<std::string> expected_keys;
+  for (const auto& upload : corpus) expected_keys.insert(upload.key);
+  EXPECT_EQ(list_keys(client_, target_), expected_keys);
+
+  for (const auto& upload : corpus) {
+    auto result = client_.get_object(target_, upload.key);
+    ASSERT_TRUE(result.ok()) << upload.key << ": " << result.error().message;
+    const auto decoded = testing_support::decode(result->body);
+    const auto [width, height] = expected_size(upload.bytes);
+    const int longest = std::max(decoded.width, decoded.height);
+    EXPECT_EQ(longest, std::max(width, height)) << upload.key;
+    EXPECT_NEAR(std::min(decoded.width, decoded.height), std::min(width, height), 1) << upload.key;
+    EXPECT_EQ(decoded.width >= decoded.height, width >= height)
+        << upload.key << ": orientation kept";
+    EXPECT_FALSE(result->info.metadata["imgpipe-source-etag"].empty()) << upload.key;
+  }
+
+  // Counts are exact: the group started at the end of the topic.
+  EXPECT_EQ(metric("imgpipe_objects_processed_total"), good);
+  EXPECT_EQ(metric("imgpipe_objects_failed_total{reason=\"malformed_event\"}"), 2);
+  EXPECT_EQ(metric("imgpipe_objects_failed_total{reason=\"object_missing\"}"), 1);
+
+  const std::string log = testing_support::read_file(log_);
+  EXPECT_NE(log.find(R"("event":"s3:ObjectCreated:CompleteMultipartUpload")"), std::string::npos);
+  EXPECT_NE(log.find(R"("msg":"processed")"), std::string::npos);
+
+  // SIGTERM: finishes, commits, exits 0.
+  worker->signal(SIGTERM);
+  EXPECT_EQ(worker->wait(60s), 0) << testing_support::read_file(log_);
+
+  // A restarted worker in the same group finds nothing left to do: the
+  // offsets were committed.
+  auto restarted = start_worker(log_ + ".2");
+  std::this_thread::sleep_for(5s);
+  EXPECT_EQ(metric("imgpipe_events_received_total{kind=\"created\"}"), 0)
+      << testing_support::read_file(log_ + ".2");
+  restarted->signal(SIGTERM);
+  EXPECT_EQ(restarted->wait(60s), 0);
+}
+
+TEST_F(PipelineEndToEnd, IsNotReadyWhileS3IsUnreachableAndStillExitsCleanly) {
+  env_["IMGPIPE_S3_ENDPOINT"] = "http://127.0.0.1:" + std::to_string(free_port());
+  start_group_at_end(group_);
+  ChildProcess worker({IMGPIPE_BINARY, "run"}, env_, log_);
+  EXPECT_TRUE(eventually([&] { return http_status(port_, "/healthz") == 200; }, 30s));
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(http_status(port_, "/readyz"), 503);
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(30s), 0) << testing_support::read_file(log_);
+}
+
+TEST(WorkerCommandLine, RefusesAnInvalidConfigurationNamingEveryProblem) {
+  std::string output;
+  const int status = testing_support::run_command(
+      {IMGPIPE_BINARY, "run"},
+      {{"IMGPIPE_WIDTH", "0"}, {"IMGPIPE_TARGET_BUCKET", "raw"}, {"IMGPIPE_SOURCE_BUCKET", "raw"}},
+      output);
+  EXPECT_EQ(status, 2);
+  EXPECT_NE(output.find("pipeline.width: must be between 1 and 16383"), std::string::npos)
+      << output;
+  EXPECT_NE(output.find("pipeline.target_bucket: must differ"), std::string::npos) << output;
+}
+
+}  // namespace
+}  // namespace imgpipe::integration

@@ -1,0 +1,128 @@
+#include "integration/stack.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <librdkafka/rdkafkacpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+namespace imgpipe::integration {
+
+std::string required_env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') {
+    throw std::runtime_error(std::string(name) +
+                             " is not set: run integration tests after `source .stack/env` "
+                             "(make integration-test does this)");
+  }
+  return value;
+}
+
+s3::ClientOptions stack_s3_options() {
+  s3::ClientOptions options;
+  options.endpoint = required_env("IMGPIPE_S3_ENDPOINT");
+  options.region = required_env("IMGPIPE_S3_REGION");
+  options.access_key = required_env("IMGPIPE_S3_ACCESS_KEY");
+  options.secret_key = required_env("IMGPIPE_S3_SECRET_KEY");
+  return options;
+}
+
+std::string stack_brokers() {
+  return required_env("IMGPIPE_KAFKA_BROKERS");
+}
+std::string stack_topic() {
+  return required_env("IMGPIPE_KAFKA_TOPIC");
+}
+
+std::map<std::string, std::string> worker_env(const std::string& source_bucket,
+                                              const std::string& target_bucket,
+                                              const std::string& group, int http_port) {
+  return {
+      {"IMGPIPE_SOURCE_BUCKET", source_bucket},
+      {"IMGPIPE_TARGET_BUCKET", target_bucket},
+      {"IMGPIPE_KAFKA_GROUP", group},
+      {"IMGPIPE_HTTP_LISTEN", "127.0.0.1:" + std::to_string(http_port)},
+      {"IMGPIPE_WORKERS", "2"},
+      {"IMGPIPE_RETRY_INITIAL_MS", "100"},
+      {"IMGPIPE_SHUTDOWN_GRACE_MS", "20000"},
+  };
+}
+
+std::string unique_name(const std::string& prefix) {
+  std::random_device random;
+  std::ostringstream name;
+  name << prefix << "-" << std::hex << (random() & 0xffffff) << "-" << getpid();
+  return name.str();
+}
+
+void start_group_at_end(const std::string& group) {
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", stack_brokers(), error);
+  conf->set("group.id", group, error);
+  conf->set("enable.auto.commit", "false", error);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), error));
+  ASSERT_TRUE(consumer) << error;
+
+  RdKafka::Metadata* raw = nullptr;
+  std::unique_ptr<RdKafka::Topic> topic(
+      RdKafka::Topic::create(consumer.get(), stack_topic(), nullptr, error));
+  ASSERT_EQ(consumer->metadata(false, topic.get(), &raw, 10000), RdKafka::ERR_NO_ERROR);
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  ASSERT_EQ(metadata->topics()->size(), 1u);
+
+  std::vector<RdKafka::TopicPartition*> offsets;
+  for (const auto* partition : *metadata->topics()->front()->partitions()) {
+    int64_t low = 0, high = 0;
+    ASSERT_EQ(consumer->query_watermark_offsets(stack_topic(), partition->id(), &low, &high, 10000),
+              RdKafka::ERR_NO_ERROR);
+    offsets.push_back(RdKafka::TopicPartition::create(stack_topic(), partition->id(), high));
+  }
+  const auto committed = consumer->commitSync(offsets);
+  RdKafka::TopicPartition::destroy(offsets);
+  consumer->close();
+  ASSERT_EQ(committed, RdKafka::ERR_NO_ERROR) << RdKafka::err2str(committed);
+}
+
+double scrape_metric(int http_port, const std::string& series) {
+  httplib::Client client("127.0.0.1", http_port);
+  client.set_connection_timeout(2);
+  auto response = client.Get("/metrics");
+  if (!response || response->status != 200) return -1;
+  std::istringstream lines(response->body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return 0;
+}
+
+int http_status(int http_port, const std::string& path) {
+  httplib::Client client("127.0.0.1", http_port);
+  client.set_connection_timeout(1);
+  auto response = client.Get(path.c_str());
+  return response ? response->status : -1;
+}
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+}  // namespace imgpipe::integration

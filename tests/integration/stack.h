@@ -1,0 +1,52 @@
+// Access to the local stack for integration tests: its settings from the
+// environment written by `make stack-up` (.stack/env), and small helpers to
+// reach Kafka and the worker's HTTP port. A missing setting fails the test:
+// integration tests always run against the real stack.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+
+#include "s3/client.h"
+
+namespace imgpipe::integration {
+
+std::string required_env(const char* name);
+
+s3::ClientOptions stack_s3_options();
+std::string stack_brokers();
+std::string stack_topic();
+
+// The environment a worker or setup process needs, for the given buckets.
+std::map<std::string, std::string> worker_env(const std::string& source_bucket,
+                                              const std::string& target_bucket,
+                                              const std::string& group, int http_port);
+
+// A name unique to this test run, usable as bucket name or group id.
+std::string unique_name(const std::string& prefix);
+
+// Commits the current end of every partition of `topic` for `group`, so that
+// a worker joining that group starts with what is produced from now on.
+void start_group_at_end(const std::string& group);
+
+// Value of one series in a worker's /metrics ("name" or "name{label=\"x\"}"),
+// 0 when absent.
+double scrape_metric(int http_port, const std::string& series);
+int http_status(int http_port, const std::string& path);
+
+// A free TCP port on 127.0.0.1.
+int free_port();
+
+template <class Condition>
+bool eventually(Condition condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return condition();
+}
+
+}  // namespace imgpipe::integration
