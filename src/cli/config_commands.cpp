@@ -21,8 +21,9 @@ int run_show_config(const CommonOptions& common, bool reference) {
     std::cout << "| setting | environment | default | description |\n|---|---|---|---|\n";
     const pipeline::Config defaults;
     for (const auto& setting : pipeline::settings()) {
-      std::cout << "| `" << setting.path << "` | `" << setting.env << "` | `"
-                << pipeline::describe_value(setting, defaults) << "` | " << setting.description;
+      const std::string value = pipeline::describe_value(setting, defaults);
+      std::cout << "| `" << setting.path << "` | `" << setting.env << "` | "
+                << (value.empty() ? "(none)" : "`" + value + "`") << " | " << setting.description;
       if (setting.min != setting.max) {
         std::cout << " (" << setting.min << "–" << setting.max << ")";
       }
