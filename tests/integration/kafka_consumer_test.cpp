@@ -1,0 +1,133 @@
+// The Kafka component against the real broker of the local stack.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "integration/stack.h"
+#include "kafka/admin.h"
+#include "kafka/consumer.h"
+#include "kafka/producer.h"
+
+namespace imgpipe::integration {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RecordingListener final : public kafka::RebalanceListener {
+ public:
+  void on_assigned(const std::vector<kafka::TopicPartition>& partitions) override {
+    for (const auto& partition : partitions) owned.insert(partition.partition);
+  }
+  void on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) override {
+    for (const auto& partition : partitions) {
+      owned.erase(partition.partition);
+      revoked.push_back({partition.partition, lost});
+    }
+  }
+  std::set<int> owned;
+  std::vector<std::pair<int, bool>> revoked;
+};
+
+kafka::ConsumerOptions options_for(const std::string& topic, const std::string& group) {
+  kafka::ConsumerOptions options;
+  options.brokers = stack_brokers();
+  options.topic = topic;
+  options.group = group;
+  options.session_timeout_ms = 6000;
+  return options;
+}
+
+std::string fresh_topic(int partitions) {
+  const std::string topic = unique_name("it-topic");
+  auto created = kafka::ensure_topic(stack_brokers(), {topic, partitions, 1});
+  EXPECT_TRUE(created.ok()) << created.error().message;
+  EXPECT_TRUE(created.ok() && created->created);
+  return topic;
+}
+
+TEST(KafkaAdmin, EnsureTopicCreatesOnceAndThenReportsTheExistingTopic) {
+  const std::string topic = fresh_topic(3);
+  auto again = kafka::ensure_topic(stack_brokers(), {topic, 5, 1});
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->partitions, 3) << "an existing topic is never changed";
+}
+
+TEST(KafkaAdmin, ReportsAnUnreachableBroker) {
+  auto state = kafka::topic_partitions("127.0.0.1:" + std::to_string(free_port()), "x", 2s);
+  ASSERT_FALSE(state.ok());
+  EXPECT_TRUE(is_transient(state.error().reason)) << state.error().message;
+}
+
+TEST(KafkaConsumer, ResumesAfterACloseExactlyAtTheStoredOffset) {
+  const std::string topic = fresh_topic(1);
+  const std::string group = unique_name("it-group");
+  auto producer = kafka::Producer::create(stack_brokers());
+  ASSERT_TRUE(producer.ok());
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(producer.value()->produce(topic, "k", "message " + std::to_string(i)).ok());
+  }
+
+  {
+    RecordingListener listener;
+    auto consumer = kafka::KafkaConsumer::create(options_for(topic, group), listener);
+    ASSERT_TRUE(consumer.ok()) << consumer.error().message;
+    std::vector<kafka::Message> received;
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (received.size() < 10 && std::chrono::steady_clock::now() < deadline) {
+      auto outcome = consumer.value()->poll(200ms);
+      if (outcome.message) received.push_back(*outcome.message);
+    }
+    ASSERT_EQ(received.size(), 10u);
+    EXPECT_TRUE(consumer.value()->joined());
+    EXPECT_EQ(received.front().payload, "message 0") << "a new group starts at the earliest offset";
+    // Only the first 4 are "done".
+    ASSERT_TRUE(consumer.value()->store_offset(received[3].partition, received[3].offset + 1).ok());
+    ASSERT_TRUE(consumer.value()->close().ok());
+  }
+
+  RecordingListener listener;
+  auto consumer = kafka::KafkaConsumer::create(options_for(topic, group), listener);
+  ASSERT_TRUE(consumer.ok());
+  std::optional<kafka::Message> first;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!first && std::chrono::steady_clock::now() < deadline)
+    first = consumer.value()->poll(200ms).message;
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->payload, "message 4");
+  (void)consumer.value()->close();
+}
+
+TEST(KafkaConsumer, HandsPartitionsToASecondMemberThroughACooperativeRevoke) {
+  const std::string topic = fresh_topic(4);
+  const std::string group = unique_name("it-group");
+  RecordingListener first_listener, second_listener;
+  auto first = kafka::KafkaConsumer::create(options_for(topic, group), first_listener);
+  ASSERT_TRUE(first.ok());
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (first_listener.owned.size() < 4 && std::chrono::steady_clock::now() < deadline) {
+    (void)first.value()->poll(100ms);
+  }
+  ASSERT_EQ(first_listener.owned.size(), 4u);
+
+  auto second = kafka::KafkaConsumer::create(options_for(topic, group), second_listener);
+  ASSERT_TRUE(second.ok());
+  while ((second_listener.owned.empty() || first_listener.owned.size() == 4) &&
+         std::chrono::steady_clock::now() < deadline + 30s) {
+    (void)first.value()->poll(50ms);
+    (void)second.value()->poll(50ms);
+  }
+  EXPECT_EQ(first_listener.owned.size() + second_listener.owned.size(), 4u);
+  EXPECT_FALSE(second_listener.owned.empty());
+  ASSERT_FALSE(first_listener.revoked.empty());
+  for (const auto& [partition, lost] : first_listener.revoked) {
+    EXPECT_FALSE(lost) << "partition " << partition << " was handed over, not lost";
+    EXPECT_TRUE(second_listener.owned.count(partition)) << partition;
+  }
+  (void)second.value()->close();
+  (void)first.value()->close();
+}
+
+}  // namespace
+}  // namespace imgpipe::integration
