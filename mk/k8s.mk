@@ -1,7 +1,7 @@
 # Kubernetes deployment (deploy/, Dockerfile, docs/kubernetes.md).
 # validate-k8s runs offline; kind-up/kind-down need Docker, kind, kubectl, helm.
 
-.PHONY: validate-k8s k8s-tools kind-up kind-down
+.PHONY: validate-k8s validate-k8s-selftest k8s-tools kind-up kind-down
 
 validate-k8s: ## Kubernetes manifests, Helm chart, kind config and Dockerfiles checked offline (schemas, names, lint)
 	@scripts/validate-k8s.sh
@@ -14,3 +14,6 @@ kind-up: ## the whole system on a local kind cluster, with a smoke test (needs D
 
 kind-down: ## delete the kind cluster that kind-up created
 	@scripts/kind-down.sh
+
+validate-k8s-selftest: ## break each checked file once in a scratch copy and see validate-k8s catch it (about 2 min)
+	@. "$$(scripts/k8s-tools.sh --print)" && "$$K8S_PYTHON" deploy/validate/selftest.py .

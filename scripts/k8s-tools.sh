@@ -40,6 +40,8 @@ die() { printf 'k8s-tools: error: %s\n' "$*" >&2; exit 1; }
 stamp_is() { [[ -f "$STAMPS/$1" && "$(cat "$STAMPS/$1")" == "$2" ]]; }
 stamp_set() { mkdir -p "$STAMPS"; printf '%s' "$2" >"$STAMPS/$1"; }
 
+# helm v3.22 needs Go >= 1.26: an older go (>= 1.21) fetches that toolchain from
+# the module proxy by itself (GOTOOLCHAIN=auto, the default).
 need_go() {
   command -v go >/dev/null 2>&1 || die "go is not installed: run scripts/bootstrap.sh (make deps) first"
 }
@@ -49,13 +51,13 @@ go_tool() { # name version module-path
   if stamp_is "$name" "$version" && [[ -x "$TOOLS/bin/$name" ]]; then return; fi
   need_go
   log "installing $name $version (go install, once per machine)"
-  GOBIN="$TOOLS/bin" GOFLAGS=-buildvcs=false GOTOOLCHAIN=local go install "$pkg@$version"
+  GOBIN="$TOOLS/bin" GOFLAGS=-buildvcs=false go install "$pkg@$version"
   stamp_set "$name" "$version"
 }
 
 go_module_dir() { # module@version -> extracted directory in the module cache
   need_go
-  GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download -json "$1" \
+  GOFLAGS=-mod=mod go mod download -json "$1" \
     | sed -nE 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p'
 }
 
@@ -73,7 +75,7 @@ kc_hash="$(hash_of "$kc_src/main.go" "$kc_src/go.mod" "$kc_src/go.sum")"
 if ! stamp_is kindconfig-check "$kc_hash" || [[ ! -x "$TOOLS/bin/kindconfig-check" ]]; then
   need_go
   log "building kindconfig-check (kind's v1alpha4 types)"
-  (cd "$kc_src" && GOFLAGS=-buildvcs=false GOTOOLCHAIN=local go build -o "$TOOLS/bin/kindconfig-check" .)
+  (cd "$kc_src" && GOFLAGS=-buildvcs=false go build -o "$TOOLS/bin/kindconfig-check" .)
   stamp_set kindconfig-check "$kc_hash"
 fi
 

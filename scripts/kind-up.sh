@@ -105,7 +105,10 @@ docker tag "$IMAGE_REPOSITORY:dev" "$IMAGE_REPOSITORY:$image_tag"
 kind load docker-image --name "$CLUSTER_NAME" "$IMAGE_REPOSITORY:$image_tag"
 
 log "waiting for Kafka $KAFKA_CLUSTER to be ready (first start: several minutes)"
-k -n "$KAFKA_NAMESPACE" wait "kafka/$KAFKA_CLUSTER" --for=condition=Ready --timeout=20m
+k -n "$KAFKA_NAMESPACE" wait "kafka/$KAFKA_CLUSTER" --for=condition=Ready --timeout=20m ||
+  die "Kafka $KAFKA_CLUSTER is not ready; look at
+  kubectl --context $CONTEXT -n $KAFKA_NAMESPACE get pods,kafka,kafkanodepool
+  kubectl --context $CONTEXT -n $KAFKA_NAMESPACE logs deploy/strimzi-cluster-operator"
 k -n "$KAFKA_NAMESPACE" wait kafkatopic --all --for=condition=Ready --timeout=5m
 
 # ---------------------------------------------------------------- MinIO
@@ -125,7 +128,10 @@ fi
 # ---------------------------------------------------------------- worker
 log "installing the imgpipe chart (image $IMAGE_REPOSITORY:$image_tag); the setup Job runs imgpipe setup"
 h upgrade --install imgpipe deploy/helm/imgpipe --namespace "$APP_NAMESPACE" \
-  "${chart_args[@]}" --wait --wait-for-jobs --timeout 10m
+  "${chart_args[@]}" --wait --wait-for-jobs --timeout 10m ||
+  die "the imgpipe chart did not become ready; look at
+  kubectl --context $CONTEXT -n $APP_NAMESPACE logs job/imgpipe-setup
+  kubectl --context $CONTEXT -n $APP_NAMESPACE describe pods"
 k -n "$APP_NAMESPACE" rollout status deployment/imgpipe --timeout=5m
 
 # ---------------------------------------------------------------- endpoints

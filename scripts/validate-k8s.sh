@@ -5,7 +5,7 @@
 #   kind-config   deploy/kind/kind-config.yaml decoded with kind's own types, strictly
 #   helm-lint     helm lint --strict, default values and ci/all-features-values.yaml
 #   helm-render   helm template of both, for the checks below
-#   helm-refuse   values the chart must refuse are refused (schema, KEDA bound, grace period)
+#   helm-refuse   values the chart must refuse are refused (schema, replica bounds, grace period, SASL)
 #   kustomize     kustomize build of deploy/strimzi, deploy/minio/base and its distributed overlay
 #   kubeconform   everything rendered plus every manifest file, strict, against the
 #                 Kubernetes v1.37 API and the Strimzi, KEDA and ServiceMonitor CRD schemas
@@ -93,6 +93,7 @@ helm_refuse() {
   refuse "additional properties 'replicas' not allowed" --set replicas=3 &&
     refuse "got 0, want 1" --set kafka.partitions=0 &&
     refuse "keda.maxReplicas (12) is above kafka.partitions (6)" --set keda.enabled=true --set keda.maxReplicas=12 &&
+    refuse "replicaCount (8) is above kafka.partitions (6)" --set replicaCount=8 &&
     refuse "must be shorter than terminationGracePeriodSeconds" --set shutdownGraceSeconds=60 &&
     refuse "kafka.sasl.enabled needs kafka.sasl.existingSecret" --set kafka.sasl.enabled=true
 }

@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""Build-free checks of the imgpipe and MinIO Dockerfiles, beyond hadolint's rules.
+
+  check_dockerfile.py ROOT [--binary PATH]
+
+What hadolint cannot know about this project:
+  - imgpipe: a build stage and a runtime stage, both on the same Debian release
+    (the binary is linked against bookworm's libraries); the runtime stage
+    installs no compiler or -dev package; it copies exactly the CMake binary
+    build/src/cli/imgpipe from the build stage; it runs as a numeric non-root
+    USER (kubelet can only verify runAsNonRoot for a numeric user); the
+    ENTRYPOINT is the binary in exec form;
+  - the build stage installs every -dev package scripts/bootstrap.sh installs;
+  - every directory CMakeLists.txt adds with add_subdirectory() is inside a
+    path the build stage COPYs and .dockerignore lets through (a new top-level
+    folder in the build would otherwise break only the image build);
+  - with --binary (a local build on this Debian machine): every shared library
+    the binary needs directly comes from a package the runtime stage installs
+    or from the base image (libc6, libstdc++6, libgcc-s1);
+  - MinIO: built from a pinned module version, numeric non-root USER.
+Prints one line per check; exit status 1 when any fails.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+FAILED: list[str] = []
+
+
+def report(name: str, problems: list[str]):
+    if problems:
+        FAILED.append(name)
+        for p in problems:
+            print(f"dockerfile: FAIL {name}: {p}")
+    else:
+        print(f"dockerfile: ok   {name}")
+
+
+def parse(path: str):
+    """Instructions as (keyword, argument text, line number); continuations joined."""
+    out, buf, start = [], "", 0
+    with open(path, encoding="utf-8") as f:
+        for no, line in enumerate(f, 1):
+            stripped = line.rstrip("\n")
+            if not buf and (not stripped.strip() or stripped.lstrip().startswith("#")):
+                continue
+            if buf and stripped.lstrip().startswith("#"):
+                continue  # comment inside a continued instruction
+            if not buf:
+                start = no
+            if stripped.endswith("\\"):
+                buf += stripped[:-1] + " "
+                continue
+            buf += stripped
+            keyword, _, rest = buf.strip().partition(" ")
+            out.append((keyword.upper(), rest.strip(), start))
+            buf = ""
+    return out
+
+
+def stages(instructions):
+    """[(name, base, [instructions])] with global ARG defaults substituted in FROM."""
+    args, result = {}, []
+    for kw, rest, no in instructions:
+        if kw == "ARG" and not result:
+            name, _, default = rest.partition("=")
+            args[name] = default
+        elif kw == "FROM":
+            parts = rest.split()
+            parts = [p for p in parts if not p.startswith("--")]
+            base = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), parts[0])
+            name = parts[2] if len(parts) >= 3 and parts[1].upper() == "AS" else str(len(result))
+            result.append((name, base, []))
+        elif result:
+            result[-1][2].append((kw, rest, no))
+    return result
+
+
+def apt_packages(stage_instructions) -> list[str]:
+    pkgs = []
+    for kw, rest, _ in stage_instructions:
+        if kw != "RUN":
+            continue
+        for command in re.split(r"&&|;|\|\|", rest):
+            words = shlex.split(command)
+            if len(words) >= 2 and words[0] == "apt-get" and "install" in words:
+                pkgs += [w for w in words[words.index("install") + 1:] if not w.startswith("-")]
+    return pkgs
+
+
+def numeric_user(stage_instructions) -> tuple[str | None, list[str]]:
+    users = [rest for kw, rest, _ in stage_instructions if kw == "USER"]
+    if not users:
+        return None, ["the final stage sets no USER (it would run as root)"]
+    uid = users[-1].split(":")[0]
+    if not uid.isdigit():
+        return None, [f"USER {users[-1]} is not numeric: kubelet cannot verify runAsNonRoot"]
+    if int(uid) == 0:
+        return uid, ["USER is root"]
+    return uid, []
+
+
+def dockerignore_allows(root: str, rel: str) -> bool:
+    path = os.path.join(root, ".dockerignore")
+    if not os.path.exists(path):
+        return True
+    allowed = True
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            pattern = line[1:] if negate else line
+            pattern = pattern.rstrip("/")
+            parts = rel.split("/")
+            # a pattern matches the path or one of its parent folders
+            if any(fnmatch.fnmatch("/".join(parts[:i]), pattern) for i in range(1, len(parts) + 1)):
+                allowed = negate
+    return allowed
+
+
+def dependency_closure(packages: list[str]) -> set[str]:
+    """The packages and everything they depend on, per this machine's dpkg database
+    (a bookworm machine with the runtime libraries installed, as `make deps` leaves it)."""
+    listing = subprocess.run(["dpkg-query", "-W", "-f=${Package}\t${Depends}, ${Pre-Depends}\n"],
+                             capture_output=True, text=True, check=True).stdout
+    depends = {}
+    for line in listing.splitlines():
+        name, _, deps = line.partition("\t")
+        depends[name] = [alt.split("|")[0].strip().split(" ")[0].split(":")[0] for alt in deps.split(",")]
+    seen, todo = set(), list(packages)
+    while todo:
+        name = todo.pop()
+        if name and name not in seen:
+            seen.add(name)
+            todo.extend(depends.get(name, []))
+    return seen
+
+
+def check_imgpipe(root: str, binary: str | None):
+    dockerfile = os.path.join(root, "Dockerfile")
+    st = stages(parse(dockerfile))
+    problems = []
+    if len(st) < 2:
+        problems.append(f"{len(st)} stage(s); want a build stage and a runtime stage")
+        report("imgpipe: multi-stage", problems)
+        return
+    report("imgpipe: multi-stage", [])
+    build_name, build_base, build_ins = st[0]
+    run_name, run_base, run_ins = st[-1]
+
+    problems = []
+    if not re.search(r"bookworm.*slim|:12[.0-9]*-slim", run_base):
+        problems.append(f"runtime base {run_base!r} is not Debian bookworm-slim")
+    release = lambda base: "bookworm" if ("bookworm" in base or ":12" in base) else base
+    if release(build_base) != release(run_base):
+        problems.append(f"build stage on {build_base!r}, runtime on {run_base!r}: not the same Debian release")
+    report("imgpipe: runtime stage on the build stage's Debian (bookworm-slim)", problems)
+
+    pkgs = apt_packages(run_ins)
+    bad = [p for p in pkgs if p.endswith("-dev") or p in ("build-essential", "cmake", "ninja-build", "gcc", "g++", "pkg-config")]
+    report("imgpipe: runtime stage installs no build tools",
+           [f"runtime stage installs {', '.join(bad)}"] if bad else [])
+
+    copies = [rest for kw, rest, _ in run_ins if kw == "COPY"]
+    want = f"--from={build_name} /src/build/src/cli/imgpipe "
+    report("imgpipe: runtime copies the CMake binary build/src/cli/imgpipe",
+           [] if any(c.startswith(want) for c in copies) else [f"no `COPY {want}...` in the runtime stage"])
+
+    uid, problems = numeric_user(run_ins)
+    report("imgpipe: numeric non-root USER", problems)
+
+    entry = [rest for kw, rest, _ in run_ins if kw == "ENTRYPOINT"]
+    problems = []
+    if not entry or not entry[-1].startswith("["):
+        problems.append("ENTRYPOINT missing or not in exec form")
+    elif "imgpipe" not in entry[-1]:
+        problems.append(f"ENTRYPOINT {entry[-1]} does not run imgpipe")
+    report("imgpipe: ENTRYPOINT is the worker, exec form", problems)
+
+    # every add_subdirectory() of CMakeLists.txt is in the build context
+    copied = []
+    for kw, rest, _ in build_ins:
+        if kw == "COPY" and not rest.startswith("--from"):
+            srcs = rest.split()[:-1]
+            copied += [s.rstrip("/") for s in srcs if not s.startswith("--")]
+    problems = []
+    with open(os.path.join(root, "CMakeLists.txt"), encoding="utf-8") as f:
+        cmake = f.read()
+    needed = ["CMakeLists.txt"] + re.findall(r"^\s*add_subdirectory\(\s*([^\s)]+)", cmake, re.M)
+    needed += re.findall(r"^\s*include\(\s*([^\s)]+\.cmake)\s*\)", cmake, re.M)
+    for path in needed:
+        if not any(path == c or path.startswith(c + "/") for c in copied):
+            problems.append(f"{path} (used by CMakeLists.txt) is not COPYed into the build stage")
+        elif not dockerignore_allows(root, path):
+            problems.append(f"{path} (used by CMakeLists.txt) is excluded by .dockerignore")
+    report("imgpipe: build stage gets everything CMakeLists.txt uses", problems)
+
+    # the build stage installs every -dev package scripts/bootstrap.sh installs for local builds
+    problems = []
+    bootstrap = os.path.join(root, "scripts", "bootstrap.sh")
+    if os.path.exists(bootstrap):
+        with open(bootstrap, encoding="utf-8") as f:
+            m = re.search(r"APT_PACKAGES=\(([^)]*)\)", f.read())
+        local_dev = [p for p in (m.group(1).split() if m else []) if p.endswith("-dev")]
+        build_pkgs = apt_packages(build_ins)
+        problems = [f"{p} (scripts/bootstrap.sh) is not installed in the build stage"
+                    for p in local_dev if p not in build_pkgs]
+    report("imgpipe: build stage has the -dev packages of scripts/bootstrap.sh", problems)
+
+    if binary is None:
+        print("dockerfile: skip imgpipe: runtime packages vs the binary's libraries "
+              "(no build/src/cli/imgpipe; `make build` first)")
+        return uid
+    problems = []
+    base_packages = {"libc6", "libstdc++6", "libgcc-s1"}  # in every Debian image
+    provided = dependency_closure(pkgs) | base_packages
+    needed = re.findall(r"^\s*NEEDED\s+(\S+)", subprocess.run(
+        ["objdump", "-p", binary], capture_output=True, text=True, check=True).stdout, re.M)
+    ldd = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+    paths = dict(re.findall(r"^\s*(\S+) => (/\S+)", ldd, re.M))
+    for soname in needed:
+        path = paths.get(soname)
+        if path is None:
+            problems.append(f"{soname}: not found by ldd on this machine")
+            continue
+        owner = None
+        candidates = [path, os.path.realpath(path), re.sub(r"^/lib/", "/usr/lib/", path),
+                      re.sub(r"^/usr/lib/", "/lib/", path)]
+        r = subprocess.run(["dpkg", "-S"] + candidates, capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            owner = line.split(":")[0]
+            break
+        if owner is None:
+            problems.append(f"{soname} ({path}) belongs to no Debian package")
+        elif owner not in provided:
+            problems.append(f"{soname} comes from {owner}, which the runtime stage does not install "
+                            f"(neither directly nor as a dependency)")
+    report("imgpipe: runtime packages provide every library the binary links", problems)
+    return uid
+
+
+def check_minio(root: str):
+    dockerfile = os.path.join(root, "deploy/minio/image/Dockerfile")
+    instructions = parse(dockerfile)
+    st = stages(instructions)
+    problems = []
+    if len(st) < 2:
+        problems.append("want a Go build stage and a runtime stage")
+    version = [rest for kw, rest, _ in instructions if kw == "ARG" and rest.startswith("MINIO_VERSION=")]
+    if not version or not re.match(r"MINIO_VERSION=v[0-9]+\.[0-9]+\.[0-9]+-", version[0]):
+        problems.append("no pinned ARG MINIO_VERSION=<module version>")
+    if not any(kw == "RUN" and "go install" in rest and "github.com/minio/minio@${MINIO_VERSION}" in rest
+               for _, _, ins in st for kw, rest, _ in ins):
+        problems.append("MinIO is not built with `go install github.com/minio/minio@${MINIO_VERSION}`")
+    report("minio: built from the pinned source version", problems)
+    uid, problems = numeric_user(st[-1][2] if st else [])
+    report("minio: numeric non-root USER", problems)
+
+
+def main(argv):
+    root = argv[0] if argv else "."
+    binary = None
+    if "--binary" in argv:
+        candidate = argv[argv.index("--binary") + 1]
+        binary = candidate if os.path.isfile(candidate) else None
+    check_imgpipe(root, binary)
+    check_minio(root)
+    print(f"dockerfile: {'FAILED ' + ', '.join(FAILED) if FAILED else 'every structural check ok'}")
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
