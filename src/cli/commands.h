@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace imgpipe::cli {
 
@@ -11,9 +12,16 @@ struct CommonOptions {
   std::string config_path;  // --config, or IMGPIPE_CONFIG
 };
 
+struct ProcessOptions {
+  std::string output_dir;
+  std::string bucket = "raw";
+  std::vector<std::string> inputs;
+};
+
 int run_worker(const CommonOptions& common);
 int run_setup(const CommonOptions& common, int partitions_override);
 int run_validate(const CommonOptions& common);
+int run_process(const CommonOptions& common, const ProcessOptions& options);
 int run_show_config(const CommonOptions& common, bool reference);
 
 }  // namespace imgpipe::cli

@@ -38,6 +38,17 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "Check a configuration; print every problem");
   add_config(validate);
 
+  ProcessOptions process_options;
+  auto* process = app.add_subcommand(
+      "process",
+      "Run the rules on local files (file name = key); outputs go to DIR/<bucket>/<key>, one JSON\n"
+      "line per input on stdout; exit 0 when all succeeded, 2 when any was rejected");
+  add_config(process);
+  process->add_option("--output-dir", process_options.output_dir, "Where outputs are written")->required();
+  process->add_option("--bucket", process_options.bucket, "Bucket the files stand in for")
+      ->capture_default_str();
+  process->add_option("inputs", process_options.inputs, "Image files")->required()->check(CLI::ExistingFile);
+
   bool reference = false;
   auto* config = app.add_subcommand("config", "Print the effective configuration (secrets hidden)");
   add_config(config);
@@ -48,6 +59,7 @@ int main(int argc, char** argv) {
   if (*run) return run_worker(common);
   if (*setup) return run_setup(common, partitions);
   if (*validate) return run_validate(common);
+  if (*process) return run_process(common, process_options);
   if (*config) return run_show_config(common, reference);
   return 2;
 }

@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/wiring.h"
-#include "image/processor.h"
+#include "image/runtime.h"
 #include "kafka/consumer.h"
 #include "observe/http_server.h"
 #include "observe/log.h"

@@ -1,6 +1,7 @@
 // `imgpipe setup`: everything the pipeline needs besides running services.
 // Idempotent: what exists is reported and left alone.
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "cli/commands.h"
@@ -48,8 +49,7 @@ bool ensure_topic(const pipeline::Config& config, const std::string& name, int p
   return true;
 }
 
-bool ensure_notification(s3::Client& client, const pipeline::Config& config) {
-  const auto& bucket = config.pipeline.source_bucket;
+bool ensure_notification(s3::Client& client, const pipeline::Config& config, const std::string& bucket) {
   auto current = client.get_bucket_notification(bucket);
   if (!current) {
     std::cerr << "notification on " << bucket << ": " << current.error().message << '\n';
@@ -79,12 +79,20 @@ int run_setup(const CommonOptions& common, int partitions_override) {
   if (!config) return 2;
   const int partitions = partitions_override > 0 ? partitions_override : config->kafka.partitions;
 
+  // Every bucket a rule reads from gets the notification; every bucket an
+  // output goes to must exist.
+  std::set<std::string> sources, targets;
+  for (const auto& rule : config->effective_rules()) {
+    sources.insert(rule.match.bucket);
+    for (const auto& output : rule.outputs) targets.insert(output.bucket);
+  }
   s3::Client client(s3_options(*config));
-  bool ok = ensure_bucket(client, config->pipeline.source_bucket) &&
-            ensure_bucket(client, config->pipeline.target_bucket);
+  bool ok = true;
+  for (const auto& bucket : sources) ok = ok && ensure_bucket(client, bucket);
+  for (const auto& bucket : targets) ok = ok && (sources.count(bucket) || ensure_bucket(client, bucket));
   ok = ok && ensure_topic(*config, config->kafka.topic, partitions) &&
        ensure_topic(*config, config->kafka.dlq_topic, partitions);
-  ok = ok && ensure_notification(client, *config);
+  for (const auto& bucket : sources) ok = ok && ensure_notification(client, *config, bucket);
   return ok ? 0 : 1;
 }
 

@@ -126,6 +126,7 @@ template class Family<Histogram>;
 // Unlabelled series exist from the start so that dashboards see a 0, not a gap.
 Metrics::Metrics() {
   objects_processed.unlabelled();
+  progressive_inputs.unlabelled();
   bytes_in.unlabelled();
   bytes_out.unlabelled();
   in_flight.unlabelled();
@@ -144,6 +145,8 @@ std::string Metrics::render() const {
   render_simple(out, objects_failed, "counter");
   render_simple(out, objects_skipped, "counter");
   render_simple(out, retries, "counter");
+  render_simple(out, outputs_written, "counter");
+  render_simple(out, progressive_inputs, "counter");
   render_simple(out, bytes_in, "counter");
   render_simple(out, bytes_out, "counter");
   render_simple(out, in_flight, "gauge");

@@ -1,5 +1,7 @@
 #include "pipeline/config.h"
 
+#include "pipeline/rules_yaml.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -105,12 +107,10 @@ std::vector<Setting> declare_settings() {
       number(
           "pipeline.height", "IMGPIPE_HEIGHT", "Height of the box outputs fit in (pixels)",
           [](Config& c) -> int& { return c.pipeline.height; }, 1, 16383),
-      number(
-          "pipeline.jpeg_quality", "IMGPIPE_JPEG_QUALITY", "JPEG quality of outputs",
-          [](Config& c) -> int& { return c.pipeline.jpeg_quality; }, 1, 100),
-      number(
-          "pipeline.webp_quality", "IMGPIPE_WEBP_QUALITY", "WebP quality of outputs",
-          [](Config& c) -> int& { return c.pipeline.webp_quality; }, 1, 100),
+      number("pipeline.quality", "IMGPIPE_QUALITY",
+             "Encoder quality of the default rule's outputs; 0 = the format's default (JPEG 85, "
+             "WebP 80, AVIF/HEIF 50)",
+             [](Config& c) -> int& { return c.pipeline.quality; }, 0, 100),
       number(
           "pipeline.workers", "IMGPIPE_WORKERS", "Images processed at once; 0 = one per core",
           [](Config& c) -> int& { return c.pipeline.workers; }, 0, 256),
@@ -126,6 +126,16 @@ std::vector<Setting> declare_settings() {
           "pipeline.max_input_pixels", "IMGPIPE_MAX_INPUT_PIXELS",
           "Images whose header claims more pixels are rejected before decoding",
           [](Config& c) -> long long& { return c.pipeline.max_input_pixels; }, 1, 1ll << 40),
+      number("pipeline.max_frames", "IMGPIPE_MAX_FRAMES",
+             "Animated images with more frames are rejected when an output asks for all frames",
+             [](Config& c) -> int& { return c.pipeline.max_frames; }, 1, 100000),
+      text("pipeline.fail_on", "IMGPIPE_FAIL_ON",
+           "When a damaged image is rejected: none, truncated, error or warning",
+           [](Config& c) -> std::string& { return c.pipeline.fail_on; }, true),
+      flag("pipeline.allow_loops", "IMGPIPE_ALLOW_LOOPS",
+           "Accept rules whose outputs could match a rule again (the output marker still stops "
+           "loops)",
+           [](Config& c) -> bool& { return c.pipeline.allow_loops; }),
       number(
           "pipeline.retry_initial_ms", "IMGPIPE_RETRY_INITIAL_MS",
           "First back-off after a transient failure (doubles up to retry_max_ms)",
@@ -147,6 +157,7 @@ std::vector<Setting> declare_settings() {
 }
 
 struct Loader {
+  Use use = Use::worker;
   Config config;
   std::vector<std::string> problems;
 
@@ -205,6 +216,10 @@ struct Loader {
       const std::string path = prefix.empty() ? name : prefix + "." + name;
       if (entry.second.IsMap()) {
         walk(entry.second, path);
+      } else if (path == "rules") {
+        config.rules = parse_rules(entry.second, problems);
+      } else if (path == "pipeline.allowed_formats") {
+        read_formats(entry.second);
       } else if (entry.second.IsScalar()) {
         if (const Setting* setting = find(path)) {
           apply(*setting, entry.second.Scalar(), " (config file)");
@@ -217,9 +232,46 @@ struct Loader {
     }
   }
 
+  void read_formats(const YAML::Node& node) {
+    if (!node.IsSequence()) {
+      problems.push_back("pipeline.allowed_formats: must be a list, e.g. [jpeg, png]");
+      return;
+    }
+    config.pipeline.allowed_formats.clear();
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::string format = node[i].IsScalar() ? node[i].Scalar() : "";
+      if (!image::known_input_format(format)) {
+        problems.push_back("pipeline.allowed_formats[" + std::to_string(i) + "]: unknown format '" + format +
+                           "' (jpeg, png, webp, gif, tiff, heif, avif)");
+      }
+      config.pipeline.allowed_formats.insert(format);
+    }
+  }
+
+  void check_loops() {
+    if (config.pipeline.allow_loops) return;
+    const auto rules = config.effective_rules();
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      for (std::size_t j = 0; j < rules[i].outputs.size(); ++j) {
+        for (const auto& rule : rules) {
+          if (!could_retrigger(rules[i].outputs[j], rule.match)) continue;
+          problems.push_back((config.rules.empty() ? std::string("pipeline.target_bucket")
+                                                   : "rules[" + std::to_string(i) + "].outputs[" +
+                                                         std::to_string(j) + "]") +
+                             ": its outputs could trigger rule '" + rule.name +
+                             "' again (same bucket, matching key); write elsewhere or set "
+                             "pipeline.allow_loops: true");
+          break;
+        }
+      }
+    }
+  }
+
   void check_required() {
     for (const auto& setting : settings()) {
       if (!setting.required) continue;
+      const bool connection = setting.path.rfind("kafka.", 0) == 0 || setting.path.rfind("s3.", 0) == 0;
+      if (use == Use::local && connection) continue;
       const auto* bind = std::get_if<std::function<std::string&(Config&)>>(&setting.bind);
       if (bind != nullptr && (*bind)(config).empty()) {
         problems.push_back(setting.path + ": is required (set it in the file or " + setting.env +
@@ -232,12 +284,11 @@ struct Loader {
       problems.push_back("s3.endpoint: must start with http:// or https://, got '" + endpoint +
                          "'");
     }
-    if (config.pipeline.source_bucket == config.pipeline.target_bucket &&
-        !config.pipeline.source_bucket.empty()) {
-      problems.push_back(
-          "pipeline.target_bucket: must differ from pipeline.source_bucket, or every output would "
-          "trigger the pipeline again");
+    const auto& fail_on = config.pipeline.fail_on;
+    if (fail_on != "none" && fail_on != "truncated" && fail_on != "error" && fail_on != "warning") {
+      problems.push_back("pipeline.fail_on: must be one of none, truncated, error, warning, got '" + fail_on + "'");
     }
+    check_loops();
     if (config.pipeline.retry_initial_ms > config.pipeline.retry_max_ms) {
       problems.push_back("pipeline.retry_initial_ms: must not exceed pipeline.retry_max_ms");
     }
@@ -253,8 +304,9 @@ struct Loader {
   }
 };
 
-Result<Config> load(const std::optional<std::string>& yaml, const Environment& environment) {
+Result<Config> load(const std::optional<std::string>& yaml, const Environment& environment, Use use) {
   Loader loader;
+  loader.use = use;
   if (yaml) {
     try {
       const YAML::Node root = YAML::Load(*yaml);
@@ -282,6 +334,34 @@ int Config::effective_workers() const {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+std::vector<Rule> Config::effective_rules() const {
+  if (!rules.empty()) return rules;
+  Output output;
+  output.name = "resized";
+  output.bucket = pipeline.target_bucket;
+  output.recipe.operations.push_back(image::Resize{pipeline.width, pipeline.height});
+  output.recipe.encoder.format = "keep";
+  output.recipe.encoder.quality = pipeline.quality;
+  Rule rule;
+  rule.name = "default";
+  rule.match.bucket = pipeline.source_bucket;
+  rule.outputs.push_back(std::move(output));
+  return {rule};
+}
+
+image::Limits Config::limits() const {
+  image::Limits limits;
+  limits.max_input_bytes = static_cast<std::uint64_t>(pipeline.max_input_bytes);
+  limits.max_input_pixels = static_cast<std::uint64_t>(pipeline.max_input_pixels);
+  limits.max_frames = pipeline.max_frames;
+  limits.allowed_formats = pipeline.allowed_formats;
+  limits.fail_on = pipeline.fail_on == "none"      ? image::FailOn::none
+                   : pipeline.fail_on == "error"   ? image::FailOn::error
+                   : pipeline.fail_on == "warning" ? image::FailOn::warning
+                                                   : image::FailOn::truncated;
+  return limits;
+}
+
 int Config::effective_max_in_flight() const {
   return pipeline.max_in_flight > 0 ? pipeline.max_in_flight : 2 * effective_workers();
 }
@@ -299,17 +379,17 @@ Environment process_environment() {
   };
 }
 
-Result<Config> load_config_text(const std::string& yaml, const Environment& environment) {
-  return load(yaml, environment);
+Result<Config> load_config_text(const std::string& yaml, const Environment& environment, Use use) {
+  return load(yaml, environment, use);
 }
 
-Result<Config> load_config(const std::string& path, const Environment& environment) {
-  if (path.empty()) return load(std::nullopt, environment);
+Result<Config> load_config(const std::string& path, const Environment& environment, Use use) {
+  if (path.empty()) return load(std::nullopt, environment, use);
   std::ifstream file(path);
   if (!file) return make_error(Reason::invalid_config, path + ": cannot be read");
   std::stringstream content;
   content << file.rdbuf();
-  return load(content.str(), environment);
+  return load(content.str(), environment, use);
 }
 
 std::string describe_value(const Setting& setting, const Config& config) {

@@ -10,11 +10,14 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "common/result.h"
+#include "image/recipe.h"
+#include "pipeline/rules.h"
 
 namespace imgpipe::pipeline {
 
@@ -45,12 +48,15 @@ struct PipelineSettings {
   std::string target_bucket = "processed";
   int width = 1024;
   int height = 1024;
-  int jpeg_quality = 85;
-  int webp_quality = 80;
+  int quality = 0;  // 0: each format's default
   int workers = 0;        // 0: one per core
   int max_in_flight = 0;  // 0: 2 x workers
   long long max_input_bytes = 256ll << 20;
   long long max_input_pixels = 268'402'689;
+  int max_frames = 100;
+  std::string fail_on = "truncated";  // none, truncated, error, warning
+  std::set<std::string> allowed_formats = {"jpeg", "png", "webp", "gif", "tiff", "heif", "avif"};
+  bool allow_loops = false;
   int retry_initial_ms = 200;
   int retry_max_ms = 10000;
   int shutdown_grace_ms = 30000;
@@ -62,9 +68,14 @@ struct Config {
   PipelineSettings pipeline;
   std::string http_listen = "127.0.0.1:8080";
   std::string log_level = "info";
+  // Empty: one rule built from pipeline.* (source_bucket -> target_bucket,
+  // fit in width x height, same format, same key).
+  std::vector<Rule> rules;
 
   int effective_workers() const;
   int effective_max_in_flight() const;
+  std::vector<Rule> effective_rules() const;
+  image::Limits limits() const;
 };
 
 // One declared setting. `bind` returns the field inside a Config.
@@ -85,11 +96,17 @@ const std::vector<Setting>& settings();
 using Environment = std::function<std::optional<std::string>(const std::string&)>;
 Environment process_environment();
 
+// What the configuration is for: `local` (imgpipe process) needs no Kafka or
+// S3 connection settings.
+enum class Use { worker, local };
+
 // Loads defaults < file (when path non-empty) < environment. Error:
 // invalid_config with every problem, one per line.
-Result<Config> load_config(const std::string& path, const Environment& environment);
+Result<Config> load_config(const std::string& path, const Environment& environment,
+                           Use use = Use::worker);
 // The same from YAML text (for tests and for `imgpipe validate`).
-Result<Config> load_config_text(const std::string& yaml, const Environment& environment);
+Result<Config> load_config_text(const std::string& yaml, const Environment& environment,
+                                Use use = Use::worker);
 
 // The current value of a setting as text ("***" for secrets).
 std::string describe_value(const Setting& setting, const Config& config);

@@ -27,14 +27,6 @@ std::string_view kind_name(events::EventKind kind) {
   return "other";
 }
 
-bool has_source_marker(const std::map<std::string, std::string>& metadata) {
-  return std::any_of(metadata.begin(), metadata.end(), [](const auto& entry) {
-    std::string name = entry.first;
-    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-    return name.ends_with(kSourceEtagMetadata);
-  });
-}
-
 void count_skip(std::string_view why, const events::ObjectEvent& event) {
   Metrics::global().objects_skipped.with(std::string(why)).increment();
   observe::log_fields(
@@ -60,14 +52,11 @@ bool RealSleeper::sleep_for(std::chrono::milliseconds duration, std::stop_token 
 }
 
 Job::Job(const Config& config, s3::ObjectStore& store, Sleeper& sleeper)
-    : config_(config), store_(store), sleeper_(sleeper) {
-  fit_.width = config.pipeline.width;
-  fit_.height = config.pipeline.height;
-  fit_.jpeg_quality = config.pipeline.jpeg_quality;
-  fit_.webp_quality = config.pipeline.webp_quality;
-  limits_.max_input_bytes = static_cast<std::uint64_t>(config.pipeline.max_input_bytes);
-  limits_.max_input_pixels = static_cast<std::uint64_t>(config.pipeline.max_input_pixels);
-}
+    : config_(config),
+      store_(store),
+      sleeper_(sleeper),
+      rules_(config.effective_rules()),
+      limits_(config.limits()) {}
 
 JobStatus Job::handle(const kafka::Message& message, std::stop_token stop) {
   auto parsed = events::parse_event_message(message.payload);
@@ -89,15 +78,17 @@ JobStatus Job::handle_event(const events::ObjectEvent& event, std::stop_token st
     count_skip("not_a_create_event", event);
     return JobStatus::done;
   }
-  if (event.bucket != config_.pipeline.source_bucket) {
-    count_skip("other_bucket", event);
-    return JobStatus::done;
-  }
   if (has_source_marker(event.user_metadata)) {
     count_skip("own_output", event);
     return JobStatus::done;
   }
-  return process_object(event, stop);
+  const ObjectRef object{event.bucket, event.key, event.size, event.content_type};
+  const auto rules = matching_rules(rules_, object);
+  if (rules.empty()) {
+    count_skip("no_matching_rule", event);
+    return JobStatus::done;
+  }
+  return process_object(event, rules, stop);
 }
 
 template <class Attempt>
@@ -121,7 +112,31 @@ auto Job::with_retries(const char* stage, const std::string& key, Attempt attemp
   }
 }
 
-JobStatus Job::process_object(const events::ObjectEvent& event, std::stop_token stop) {
+std::optional<Status> Job::write(const Product& product, std::stop_token stop) {
+  s3::PutRequest put;
+  put.content_type = product.content_type;
+  put.metadata = product.metadata;
+  put.body = product.body;
+  auto written = with_retries(
+      "put", product.key, [&] { return store_.put_object(product.bucket, product.key, put); }, stop);
+  if (!written) return std::nullopt;
+  if (!written->ok()) return Status(written->error());
+  if (product.sidecar_key.empty()) return ok_status();
+
+  s3::PutRequest sidecar;
+  sidecar.content_type = "application/json";
+  sidecar.metadata[kSourceEtagMetadata] = product.metadata.at(kSourceEtagMetadata);
+  sidecar.body = product.sidecar_body;
+  auto stored = with_retries(
+      "put", product.sidecar_key,
+      [&] { return store_.put_object(product.bucket, product.sidecar_key, sidecar); }, stop);
+  if (!stored) return std::nullopt;
+  if (!stored->ok()) return Status(stored->error());
+  return ok_status();
+}
+
+JobStatus Job::process_object(const events::ObjectEvent& event, const std::vector<const Rule*>& rules,
+                              std::stop_token stop) {
   auto& metrics = Metrics::global();
   const auto start = Clock::now();
   const nlohmann::ordered_json context = {{"bucket", event.bucket}, {"key", event.key}};
@@ -150,50 +165,57 @@ JobStatus Job::process_object(const events::ObjectEvent& event, std::stop_token 
   const double get_seconds = seconds_since(start);
   metrics.stage_latency.with("get").observe(get_seconds);
 
-  const auto transform_start = Clock::now();
-  auto encoded = image::fit_within(source.body, fit_, limits_);
-  if (!encoded) {
-    count_failure(encoded.error(), context);
-    return JobStatus::done;
-  }
-  const double transform_seconds = seconds_since(transform_start);
-  metrics.stage_latency.with("transform").observe(transform_seconds);
+  const ObjectRef ref{event.bucket, event.key, source.body.size(), source.info.content_type};
+  std::optional<Error> first_failure;
+  for (const Rule* rule : rules) {
+    for (const Output& output : rule->outputs) {
+      const auto render_start = Clock::now();
+      auto product = produce(output, ref, source.body, source.info.etag, limits_);
+      if (!product) {
+        if (!first_failure) first_failure = product.error();
+        continue;
+      }
+      metrics.stage_latency.with("transform").observe(seconds_since(render_start));
+      if (product->facts.source.progressive) metrics.progressive_inputs.unlabelled().increment();
 
-  const auto put_start = Clock::now();
-  s3::PutRequest put;
-  put.content_type = encoded->content_type;
-  put.metadata[kSourceEtagMetadata] = source.info.etag.empty() ? "unknown" : source.info.etag;
-  put.body = encoded->bytes;
-  const auto& target = config_.pipeline.target_bucket;
-  auto written = with_retries(
-      "put", event.key, [&] { return store_.put_object(target, event.key, put); }, stop);
-  if (!written) return JobStatus::cancelled;
-  if (!written->ok()) {
-    count_failure(written->error(), context);
+      const auto put_start = Clock::now();
+      auto written = write(*product, stop);
+      if (!written) return JobStatus::cancelled;
+      if (!written->ok()) {
+        if (!first_failure) first_failure = written->error();
+        continue;
+      }
+      metrics.stage_latency.with("put").observe(seconds_since(put_start));
+      metrics.bytes_out.unlabelled().increment(static_cast<double>(product->body.size()));
+      metrics.outputs_written.with(product->variant).increment();
+      observe::log_fields(spdlog::level::info, "processed",
+                          {{"bucket", event.bucket},
+                           {"key", event.key},
+                           {"event", event.event_name},
+                           {"rule", rule->name},
+                           {"variant", product->variant},
+                           {"target", product->bucket},
+                           {"target_key", product->key},
+                           {"input_bytes", source.body.size()},
+                           {"input_width", product->facts.source.width},
+                           {"input_height", product->facts.source.height},
+                           {"input_format", product->facts.source.format},
+                           {"output_bytes", product->body.size()},
+                           {"output_width", product->facts.width},
+                           {"output_height", product->facts.height},
+                           {"output_format", product->facts.format},
+                           {"phash", image::hash_hex(product->facts.phash)},
+                           {"get_ms", static_cast<long>(get_seconds * 1000)},
+                           {"transform_ms", product->milliseconds},
+                           {"ms", static_cast<long>(seconds_since(start) * 1000)}});
+    }
+  }
+  if (first_failure) {
+    count_failure(*first_failure, context);
     return JobStatus::done;
   }
-  metrics.stage_latency.with("put").observe(seconds_since(put_start));
-  metrics.bytes_out.unlabelled().increment(static_cast<double>(encoded->bytes.size()));
   metrics.objects_processed.unlabelled().increment();
-  const double total = seconds_since(start);
-  metrics.latency.unlabelled().observe(total);
-
-  observe::log_fields(spdlog::level::info, "processed",
-                      {{"bucket", event.bucket},
-                       {"key", event.key},
-                       {"event", event.event_name},
-                       {"target", target},
-                       {"input_bytes", source.body.size()},
-                       {"input_width", encoded->input.width},
-                       {"input_height", encoded->input.height},
-                       {"input_format", encoded->input.format},
-                       {"output_bytes", encoded->bytes.size()},
-                       {"output_width", encoded->width},
-                       {"output_height", encoded->height},
-                       {"output_format", encoded->format},
-                       {"get_ms", static_cast<long>(get_seconds * 1000)},
-                       {"transform_ms", static_cast<long>(transform_seconds * 1000)},
-                       {"ms", static_cast<long>(total * 1000)}});
+  metrics.latency.unlabelled().observe(seconds_since(start));
   return JobStatus::done;
 }
 

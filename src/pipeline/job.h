@@ -21,17 +21,12 @@
 #include <string>
 
 #include "events/event.h"
-#include "image/processor.h"
 #include "kafka/consumer.h"
 #include "pipeline/config.h"
+#include "pipeline/products.h"
 #include "s3/object_store.h"
 
 namespace imgpipe::pipeline {
-
-// Metadata key (x-amz-meta-imgpipe-source-etag) on every output: marks the
-// object as imgpipe's own so that it is never processed again, and records
-// which source version it was made from.
-inline constexpr const char* kSourceEtagMetadata = "imgpipe-source-etag";
 
 // The seam for back-off sleeps. Returns false when stop was requested.
 class Sleeper {
@@ -57,7 +52,10 @@ class Job {
 
  private:
   JobStatus handle_event(const events::ObjectEvent& event, std::stop_token stop);
-  JobStatus process_object(const events::ObjectEvent& event, std::stop_token stop);
+  JobStatus process_object(const events::ObjectEvent& event, const std::vector<const Rule*>& rules,
+                           std::stop_token stop);
+  // Writes a product (and its sidecar); false when shutdown interrupted it.
+  std::optional<Status> write(const Product& product, std::stop_token stop);
   template <class Attempt>
   auto with_retries(const char* stage, const std::string& key, Attempt attempt,
                     std::stop_token stop) -> std::optional<decltype(attempt())>;
@@ -65,7 +63,7 @@ class Job {
   const Config& config_;
   s3::ObjectStore& store_;
   Sleeper& sleeper_;
-  image::FitSpec fit_;
+  std::vector<Rule> rules_;
   image::Limits limits_;
 };
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <vips/vips8>
 
-#include "image/processor.h"
+#include "image/runtime.h"
 
 namespace imgpipe::testing_support {
 namespace {

@@ -1,0 +1,545 @@
+#include "image/render.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <vips/vips8>
+
+namespace imgpipe::image {
+namespace {
+
+using vips::VImage;
+using vips::VOption;
+
+std::string vips_message(const vips::VError& error) {
+  std::string message = error.what();
+  vips_error_clear();
+  std::replace(message.begin(), message.end(), '\n', ' ');
+  while (!message.empty() && message.back() == ' ') message.pop_back();
+  return message;
+}
+
+void unref_blob(VipsBlob* blob) {
+  vips_area_unref(reinterpret_cast<VipsArea*>(blob));
+}
+using Blob = std::unique_ptr<VipsBlob, decltype(&unref_blob)>;
+
+// A blob that borrows the caller's bytes (no free function): they outlive it.
+Blob borrow(std::string_view bytes) {
+  return Blob(vips_blob_new(nullptr, bytes.data(), bytes.size()), &unref_blob);
+}
+
+Status check_bytes(std::string_view bytes, const Limits& limits) {
+  if (bytes.empty()) return make_error(Reason::empty_object, "object is empty (0 bytes)");
+  if (bytes.size() > limits.max_input_bytes) {
+    return make_error(Reason::image_too_large, std::to_string(bytes.size()) +
+                                                   " bytes exceeds the limit of " +
+                                                   std::to_string(limits.max_input_bytes));
+  }
+  return ok_status();
+}
+
+// Refuses unknown formats and those libvips marks untrusted (blocked by Runtime).
+Status check_loader(std::string_view bytes) {
+  const char* loader = vips_foreign_find_load_buffer(bytes.data(), bytes.size());
+  if (loader == nullptr) {
+    vips_error_clear();
+    return make_error(Reason::not_an_image, "not an image format that imgpipe accepts");
+  }
+  const auto* type_class = vips_class_find("VipsForeignLoad", loader);
+  if (type_class == nullptr ||
+      (VIPS_OPERATION_CLASS(type_class)->flags & VIPS_OPERATION_UNTRUSTED) != 0) {
+    return make_error(Reason::not_an_image,
+                      std::string("format not accepted from untrusted input (") + loader + ")");
+  }
+  return ok_status();
+}
+
+std::string format_of(const VImage& image) {
+  const std::string loader = image.get_string("vips-loader");
+  std::string format = loader.substr(0, loader.find("load"));
+  if (format == "heif" && image.get_typeof("heif-compression") != 0 &&
+      std::string(image.get_string("heif-compression")) == "av1") {
+    return "avif";
+  }
+  return format;
+}
+
+int int_field(const VImage& image, const char* name, int fallback) {
+  return image.get_typeof(name) != 0 ? image.get_int(name) : fallback;
+}
+
+const char* fail_on_name(FailOn fail_on) {
+  switch (fail_on) {
+    case FailOn::none: return "none";
+    case FailOn::truncated: return "truncated";
+    case FailOn::error: return "error";
+    case FailOn::warning: return "warning";
+  }
+  return "truncated";
+}
+
+std::string loader_options(const Limits& limits, bool all_frames) {
+  std::string options = std::string("fail_on=") + fail_on_name(limits.fail_on);
+  if (all_frames) options += ",n=-1";
+  return options;
+}
+
+Status check_pixels(std::uint64_t width, std::uint64_t height, std::uint64_t frames,
+                    const Limits& limits) {
+  if (width * height * frames > limits.max_input_pixels) {
+    return make_error(Reason::image_too_large,
+                      std::to_string(width) + "x" + std::to_string(height) +
+                          (frames > 1 ? " x " + std::to_string(frames) + " frames" : "") +
+                          " exceeds the limit of " + std::to_string(limits.max_input_pixels) +
+                          " pixels");
+  }
+  return ok_status();
+}
+
+// ---- geometry ---------------------------------------------------------------
+
+// The colour as pixel values of `image`; with_alpha adds an opaque alpha
+// value when the image has alpha (embed needs it, flatten must not get it).
+std::vector<double> background_for(const VImage& image, const Colour& colour, bool with_alpha) {
+  std::vector<double> background;
+  const int colour_bands = image.bands() - (image.has_alpha() ? 1 : 0);
+  if (colour_bands == 1) {
+    background.push_back(0.2126 * colour[0] + 0.7152 * colour[1] + 0.0722 * colour[2]);
+  } else {
+    background.assign(colour.begin(), colour.end());
+  }
+  const double scale = image.format() == VIPS_FORMAT_USHORT ? 257.0 : 1.0;
+  for (auto& value : background) value *= scale;
+  if (with_alpha && image.has_alpha()) background.push_back(255 * scale);
+  return background;
+}
+
+// Top-left corner of a width x height window placed by gravity.
+std::pair<int, int> window_origin(const VImage& image, int width, int height, Gravity gravity) {
+  const int spare_x = image.width() - width;
+  const int spare_y = image.height() - height;
+  int left = spare_x / 2;
+  int top = spare_y / 2;
+  switch (gravity) {
+    case Gravity::north: top = 0; break;
+    case Gravity::south: top = spare_y; break;
+    case Gravity::east: left = spare_x; break;
+    case Gravity::west: left = 0; break;
+    case Gravity::northeast: top = 0, left = spare_x; break;
+    case Gravity::northwest: top = 0, left = 0; break;
+    case Gravity::southeast: top = spare_y, left = spare_x; break;
+    case Gravity::southwest: top = spare_y, left = 0; break;
+    default: break;
+  }
+  return {left, top};
+}
+
+VImage crop_window(const VImage& image, int width, int height, Gravity gravity) {
+  width = std::clamp(width, 1, image.width());
+  height = std::clamp(height, 1, image.height());
+  if (width == image.width() && height == image.height()) return image;
+  if (gravity == Gravity::attention || gravity == Gravity::entropy) {
+    return image.smartcrop(width, height,
+                           VImage::option()->set("interesting", gravity == Gravity::attention
+                                                                    ? VIPS_INTERESTING_ATTENTION
+                                                                    : VIPS_INTERESTING_ENTROPY));
+  }
+  const auto [left, top] = window_origin(image, width, height, gravity);
+  return image.extract_area(left, top, width, height);
+}
+
+// Box dimensions with 0 meaning "no constraint".
+double scale_to_fit(int width, int height, int box_width, int box_height) {
+  const double sx = box_width > 0 ? static_cast<double>(box_width) / width : INFINITY;
+  const double sy = box_height > 0 ? static_cast<double>(box_height) / height : INFINITY;
+  return std::min(sx, sy);
+}
+
+double scale_to_cover(int width, int height, int box_width, int box_height) {
+  const double sx = box_width > 0 ? static_cast<double>(box_width) / width : 0;
+  const double sy = box_height > 0 ? static_cast<double>(box_height) / height : 0;
+  return std::max(sx, sy);
+}
+
+VImage scale_exactly(const VImage& image, int width, int height) {
+  if (width == image.width() && height == image.height()) return image;
+  return image.resize(
+      static_cast<double>(width) / image.width(),
+      VImage::option()->set("vscale", static_cast<double>(height) / image.height()));
+}
+
+VImage scale_by(const VImage& image, double scale) {
+  const int width = std::max(1, static_cast<int>(std::lround(image.width() * scale)));
+  const int height = std::max(1, static_cast<int>(std::lround(image.height() * scale)));
+  return scale_exactly(image, width, height);
+}
+
+VImage letterbox(const VImage& image, int width, int height, const Colour& colour) {
+  if (width <= image.width() && height <= image.height()) return image;
+  return image.gravity(VIPS_COMPASS_DIRECTION_CENTRE, std::max(width, image.width()),
+                       std::max(height, image.height()),
+                       VImage::option()
+                           ->set("extend", VIPS_EXTEND_BACKGROUND)
+                           ->set("background", background_for(image, colour, true)));
+}
+
+// A resize on an image already in memory (the operation is not the first).
+VImage apply_resize(const VImage& image, const Resize& resize, const Colour& background) {
+  if (resize.mode == ResizeMode::fill) {
+    double scale = scale_to_cover(image.width(), image.height(), resize.width, resize.height);
+    if (!resize.upscale) scale = std::min(scale, 1.0);
+    const VImage covered = scale_by(image, scale);
+    return crop_window(covered, resize.width > 0 ? resize.width : covered.width(),
+                       resize.height > 0 ? resize.height : covered.height(), resize.gravity);
+  }
+  double scale = scale_to_fit(image.width(), image.height(), resize.width, resize.height);
+  if (!resize.upscale) scale = std::min(scale, 1.0);
+  VImage fitted = scale_by(image, scale);
+  if (resize.mode == ResizeMode::pad)
+    fitted = letterbox(fitted, resize.width, resize.height, background);
+  return fitted;
+}
+
+VImage apply_aspect(const VImage& image, const AspectCrop& aspect) {
+  const double ratio = static_cast<double>(aspect.ratio_width) / aspect.ratio_height;
+  int width = image.width();
+  int height = image.height();
+  if (static_cast<double>(width) / height > ratio) {
+    width = static_cast<int>(std::lround(height * ratio));
+  } else {
+    height = static_cast<int>(std::lround(width / ratio));
+  }
+  return crop_window(image, width, height, aspect.gravity);
+}
+
+VImage apply_square(const VImage& image, const SquareCrop& square) {
+  const VImage covered =
+      scale_by(image, scale_to_cover(image.width(), image.height(), square.size, square.size));
+  return crop_window(covered, square.size, square.size, Gravity::centre);
+}
+
+VipsAngle angle_of(int degrees) {
+  switch (degrees) {
+    case 90: return VIPS_ANGLE_D90;
+    case 180: return VIPS_ANGLE_D180;
+    case 270: return VIPS_ANGLE_D270;
+    default: return VIPS_ANGLE_D0;
+  }
+}
+
+struct ApplyOperation {
+  const Recipe& recipe;
+  VImage operator()(const VImage& image, const Resize& op) const {
+    return apply_resize(image, op, recipe.background);
+  }
+  VImage operator()(const VImage& image, const Crop& op) const {
+    return crop_window(image, op.width, op.height, op.gravity);
+  }
+  VImage operator()(const VImage& image, const AspectCrop& op) const {
+    return apply_aspect(image, op);
+  }
+  VImage operator()(const VImage& image, const SquareCrop& op) const {
+    return apply_square(image, op);
+  }
+  VImage operator()(const VImage& image, const Rotate& op) const {
+    return image.rot(angle_of(op.degrees));
+  }
+  VImage operator()(const VImage& image, const Flip& op) const {
+    return image.flip(op.horizontal ? VIPS_DIRECTION_HORIZONTAL : VIPS_DIRECTION_VERTICAL);
+  }
+  VImage operator()(const VImage& image, const Sharpen& op) const {
+    const VipsInterpretation before = image.interpretation();
+    return image.sharpen(VImage::option()->set("sigma", op.sigma)).colourspace(before);
+  }
+  VImage operator()(const VImage& image, const Blur& op) const {
+    return image.gaussblur(op.sigma).cast(image.format());
+  }
+};
+
+// ---- loading ----------------------------------------------------------------
+
+bool swaps_axes(int orientation) {
+  return orientation >= 5 && orientation <= 8;
+}
+
+// Loads through thumbnail (shrink-on-load: JPEG DCT scaling, WebP and HEIF
+// scale-on-load) when the first operation is a resize; returns whether the
+// first operation was consumed.
+std::pair<VImage, bool> load(std::string_view bytes, const Recipe& recipe, const SourceInfo& source,
+                             int orientation, const std::string& options) {
+  const Operation* first = recipe.operations.empty() ? nullptr : &recipe.operations.front();
+  const auto* resize = first ? std::get_if<Resize>(first) : nullptr;
+  const auto* square = first ? std::get_if<SquareCrop>(first) : nullptr;
+  if (resize == nullptr && square == nullptr) {
+    VImage image = VImage::new_from_buffer(bytes.data(), bytes.size(), options.c_str());
+    if (recipe.autorotate) image = image.autorot();
+    return {image, false};
+  }
+
+  int upright_width = source.width;
+  int upright_height = source.height;
+  if (recipe.autorotate && swaps_axes(orientation)) std::swap(upright_width, upright_height);
+
+  auto blob = borrow(bytes);
+  VOption* thumb =
+      VImage::option()->set("option_string", options.c_str())->set("no_rotate", !recipe.autorotate);
+  if (recipe.to_srgb) thumb->set("export_profile", "srgb");
+  constexpr int kUnbounded = VIPS_MAX_COORD;
+
+  if (square != nullptr) {
+    thumb->set("height", square->size)
+        ->set("crop", VIPS_INTERESTING_CENTRE)
+        ->set("size", VIPS_SIZE_BOTH);
+    return {VImage::thumbnail_buffer(blob.get(), square->size, thumb), true};
+  }
+  const VipsSize size = resize->upscale ? VIPS_SIZE_BOTH : VIPS_SIZE_DOWN;
+  thumb->set("size", size);
+  const bool smart_gravity = resize->gravity == Gravity::centre ||
+                             resize->gravity == Gravity::attention ||
+                             resize->gravity == Gravity::entropy;
+  if (resize->mode == ResizeMode::fill && resize->width > 0 && resize->height > 0 &&
+      smart_gravity) {
+    const VipsInteresting interesting =
+        resize->gravity == Gravity::attention ? VIPS_INTERESTING_ATTENTION
+        : resize->gravity == Gravity::entropy ? VIPS_INTERESTING_ENTROPY
+                                              : VIPS_INTERESTING_CENTRE;
+    thumb->set("height", resize->height)->set("crop", interesting);
+    return {VImage::thumbnail_buffer(blob.get(), resize->width, thumb), true};
+  }
+  if (resize->mode == ResizeMode::fill) {
+    // Cover the box by thumbnailing to the covering size, then crop by gravity.
+    double scale = scale_to_cover(upright_width, upright_height, resize->width, resize->height);
+    if (!resize->upscale) scale = std::min(scale, 1.0);
+    const int width = std::max(1, static_cast<int>(std::lround(upright_width * scale)));
+    thumb->set("height", kUnbounded);
+    VImage covered = VImage::thumbnail_buffer(blob.get(), width, thumb);
+    return {crop_window(covered, resize->width > 0 ? resize->width : covered.width(),
+                        resize->height > 0 ? resize->height : covered.height(), resize->gravity),
+            true};
+  }
+  thumb->set("height", resize->height > 0 ? resize->height : kUnbounded);
+  VImage fitted =
+      VImage::thumbnail_buffer(blob.get(), resize->width > 0 ? resize->width : kUnbounded, thumb);
+  if (resize->mode == ResizeMode::pad)
+    fitted = letterbox(fitted, resize->width, resize->height, recipe.background);
+  return {fitted, true};
+}
+
+// ---- colour and metadata ----------------------------------------------------
+
+VImage to_srgb(const VImage& image) {
+  if (image.get_typeof(VIPS_META_ICC_NAME) != 0) {
+    return image.icc_transform(
+        "srgb", VImage::option()->set("embedded", true)->set("intent", VIPS_INTENT_PERCEPTUAL));
+  }
+  if (image.interpretation() == VIPS_INTERPRETATION_CMYK) {
+    return image.icc_transform("srgb", VImage::option()->set("input_profile", "cmyk"));
+  }
+  switch (image.interpretation()) {
+    case VIPS_INTERPRETATION_sRGB:
+    case VIPS_INTERPRETATION_B_W: return image;
+    case VIPS_INTERPRETATION_GREY16: return image.colourspace(VIPS_INTERPRETATION_B_W);
+    default: return image.colourspace(VIPS_INTERPRETATION_sRGB);
+  }
+}
+
+bool format_has_alpha(const std::string& format) {
+  return format != "jpeg";
+}
+
+// Keeps only the EXIF copyright and artist: every other metadata field is
+// removed, and libvips drops EXIF tags whose field is gone when it saves.
+VImage keep_copyright_only(VImage image) {
+  static constexpr const char* keep[] = {"exif-data", "exif-ifd0-Copyright", "exif-ifd0-Artist"};
+  char** fields = vips_image_get_fields(image.get_image());
+  std::vector<std::string> names;
+  for (char** field = fields; *field != nullptr; ++field) names.emplace_back(*field);
+  g_strfreev(fields);
+  for (const auto& name : names) {
+    const bool is_metadata =
+        name.rfind("exif-", 0) == 0 || name == "xmp-data" || name == "iptc-data";
+    const bool wanted = std::find(std::begin(keep), std::end(keep), name) != std::end(keep);
+    if (is_metadata && !wanted) image.remove(name.c_str());
+  }
+  return image;
+}
+
+// ---- encoding ---------------------------------------------------------------
+
+std::string saver_suffix(const std::string& format) {
+  if (format == "avif") return ".avif";
+  if (format == "heif") return ".heic";
+  return std::string(".") + format_extension(format);
+}
+
+VOption* encoder_options(const std::string& format, const Encoder& encoder, bool strip) {
+  VOption* options = VImage::option()->set("strip", strip);
+  if (format == "jpeg") {
+    options->set("Q", encoder.quality > 0 ? encoder.quality : 85)
+        ->set("interlace", encoder.progressive)
+        ->set("optimize_coding", true)
+        ->set("trellis_quant", encoder.trellis)
+        ->set("optimize_scans", encoder.optimize_scans)
+        ->set("subsample_mode", encoder.chroma == "444"   ? VIPS_FOREIGN_SUBSAMPLE_OFF
+                                : encoder.chroma == "420" ? VIPS_FOREIGN_SUBSAMPLE_ON
+                                                          : VIPS_FOREIGN_SUBSAMPLE_AUTO);
+  } else if (format == "png") {
+    options->set("compression", encoder.compression)->set("palette", encoder.palette);
+    if (encoder.quality > 0) options->set("Q", encoder.quality);
+  } else if (format == "webp") {
+    options->set("Q", encoder.quality > 0 ? encoder.quality : 80)
+        ->set("lossless", encoder.lossless)
+        ->set("effort", encoder.effort);
+  } else if (format == "avif" || format == "heif") {
+    options->set("Q", encoder.quality > 0 ? encoder.quality : 50)
+        ->set("lossless", encoder.lossless)
+        ->set("effort", encoder.effort)
+        ->set("compression", format == "avif" ? VIPS_FOREIGN_HEIF_COMPRESSION_AV1
+                                              : VIPS_FOREIGN_HEIF_COMPRESSION_HEVC);
+  } else if (format == "tiff") {
+    const auto& name = encoder.tiff_compression;
+    options->set("compression", name == "none"   ? VIPS_FOREIGN_TIFF_COMPRESSION_NONE
+                                : name == "lzw"  ? VIPS_FOREIGN_TIFF_COMPRESSION_LZW
+                                : name == "jpeg" ? VIPS_FOREIGN_TIFF_COMPRESSION_JPEG
+                                                 : VIPS_FOREIGN_TIFF_COMPRESSION_DEFLATE);
+  }
+  return options;
+}
+
+std::string encode(const VImage& image, const std::string& format, const Recipe& recipe) {
+  void* buffer = nullptr;
+  size_t length = 0;
+  const bool strip = recipe.metadata == MetadataPolicy::strip;
+  image.write_to_buffer(saver_suffix(format).c_str(), &buffer, &length,
+                        encoder_options(format, recipe.encoder, strip));
+  std::unique_ptr<void, decltype(&g_free)> owned(buffer, &g_free);
+  return std::string(static_cast<const char*>(buffer), length);
+}
+
+// dHash: 9x8 greyscale thumbnail, one bit per horizontally adjacent pair.
+std::uint64_t difference_hash(const VImage& image, int page_height) {
+  VImage frame =
+      image.height() > page_height ? image.extract_area(0, 0, image.width(), page_height) : image;
+  if (frame.has_alpha())
+    frame = frame.flatten(
+        VImage::option()->set("background", background_for(frame, {255, 255, 255}, false)));
+  frame = frame.colourspace(VIPS_INTERPRETATION_B_W)[0];
+  frame = frame.resize(9.0 / frame.width(), VImage::option()->set("vscale", 8.0 / frame.height()))
+              .cast(VIPS_FORMAT_UCHAR);
+  size_t size = 0;
+  std::unique_ptr<void, decltype(&g_free)> pixels(frame.write_to_memory(&size), &g_free);
+  const auto* p = static_cast<const unsigned char*>(pixels.get());
+  std::uint64_t hash = 0;
+  for (int y = 0; y < 8; ++y) {
+    for (int x = 0; x < 8; ++x) {
+      hash = (hash << 1) | (p[y * 9 + x] > p[y * 9 + x + 1] ? 1u : 0u);
+    }
+  }
+  return hash;
+}
+
+Result<Rendered> render_checked(std::string_view bytes, const Recipe& recipe, const Limits& limits,
+                                const SourceInfo& source, int orientation) {
+  const bool all_frames = recipe.animation.all_frames && source.frames > 1;
+  if (all_frames) {
+    if (source.frames > limits.max_frames) {
+      return make_error(Reason::image_too_large, std::to_string(source.frames) +
+                                                     " frames exceeds the limit of " +
+                                                     std::to_string(limits.max_frames));
+    }
+    if (auto pixels = check_pixels(source.width, source.height, source.frames, limits); !pixels) {
+      return pixels.error();
+    }
+  }
+  const std::string format =
+      recipe.encoder.format == "keep" ? source.format : recipe.encoder.format;
+
+  auto [image, consumed_first] =
+      load(bytes, recipe, source, orientation, loader_options(limits, all_frames));
+  if (recipe.to_srgb) image = to_srgb(image);
+  const std::size_t first = consumed_first ? 1 : 0;
+  const int frames = all_frames ? source.frames : 1;
+  for (std::size_t i = first; i < recipe.operations.size(); ++i) {
+    image = std::visit([&](const auto& op) { return ApplyOperation{recipe}(image, op); },
+                       recipe.operations[i]);
+  }
+  if (image.has_alpha() && !format_has_alpha(format)) {
+    image = image.flatten(
+        VImage::option()->set("background", background_for(image, recipe.background, false)));
+  }
+  if (recipe.metadata == MetadataPolicy::keep_copyright) image = keep_copyright_only(image);
+  const int page_height = image.height() / frames;
+  if (frames > 1) image.set("page-height", page_height);
+
+  // Decode errors surface here, in the first pass over the pixels.
+  image = image.copy_memory();
+  Rendered out;
+  out.source = source;
+  out.format = format;
+  out.content_type = std::string(content_type_of(format));
+  out.width = image.width();
+  out.height = page_height;
+  out.frames = frames;
+  out.phash = difference_hash(image, page_height);
+  try {
+    out.bytes = encode(image, format, recipe);
+  } catch (const vips::VError& error) {
+    return make_error(Reason::encode_failed, vips_message(error));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<SourceInfo> inspect(std::string_view bytes, const Limits& limits) {
+  if (auto size = check_bytes(bytes, limits); !size) return size.error();
+  if (auto loader = check_loader(bytes); !loader) return loader.error();
+  try {
+    // Opening reads the header only; pixels decode lazily.
+    const VImage header = VImage::new_from_buffer(
+        bytes.data(), bytes.size(), "", VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
+    SourceInfo info;
+    info.format = format_of(header);
+    info.width = header.width();
+    info.frames = std::max(1, int_field(header, "n-pages", 1));
+    info.height = int_field(header, "page-height", header.height());
+    info.progressive = int_field(header, "interlaced", 0) != 0;
+    if (!limits.allowed_formats.count(info.format)) {
+      return make_error(Reason::not_an_image,
+                        "format " + info.format + " is not in the allowed input formats");
+    }
+    if (auto pixels = check_pixels(info.width, info.height, 1, limits); !pixels)
+      return pixels.error();
+    return info;
+  } catch (const vips::VError& error) {
+    return make_error(Reason::decode_failed, vips_message(error));
+  }
+}
+
+Result<Rendered> render(std::string_view bytes, const Recipe& recipe, const Limits& limits) {
+  auto source = inspect(bytes, limits);
+  if (!source) return source.error();
+  try {
+    const VImage header = VImage::new_from_buffer(
+        bytes.data(), bytes.size(), "", VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
+    return render_checked(bytes, recipe, limits, source.value(),
+                          int_field(header, "orientation", 1));
+  } catch (const vips::VError& error) {
+    return make_error(Reason::decode_failed, vips_message(error));
+  }
+}
+
+std::string hash_hex(std::uint64_t hash) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+int hash_distance(std::uint64_t a, std::uint64_t b) {
+  return std::popcount(a ^ b);
+}
+
+}  // namespace imgpipe::image

@@ -1,0 +1,51 @@
+// render(): decode untrusted bytes under limits, carry out a Recipe, encode.
+// Also the per-image facts datasets want (perceptual hash, sizes, format).
+//
+// Failures carry reason codes: empty_object, not_an_image (unknown, blocked
+// or disallowed format), image_too_large (bytes, pixels or frames, decided
+// from the header before decoding), decode_failed (broken or truncated
+// under the fail_on policy), encode_failed.
+//
+// Thread-safety: safe to call from many threads once an image::Runtime exists.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "image/recipe.h"
+#include "image/runtime.h"
+
+namespace imgpipe::image {
+
+struct SourceInfo {
+  int width = 0;   // as stored (before EXIF rotation)
+  int height = 0;  // one frame
+  int frames = 1;
+  std::string format;  // jpeg, png, webp, gif, tiff, heif, avif
+  bool progressive = false;
+};
+
+struct Rendered {
+  SourceInfo source;
+  std::string bytes;
+  int width = 0;
+  int height = 0;  // of one frame
+  int frames = 1;
+  std::string format;
+  std::string content_type;
+  std::uint64_t phash = 0;  // 64-bit dHash of the rendered image
+};
+
+// Reads only the header and checks it against the limits.
+Result<SourceInfo> inspect(std::string_view bytes, const Limits& limits);
+
+Result<Rendered> render(std::string_view bytes, const Recipe& recipe, const Limits& limits);
+
+// 16 lower-case hex digits.
+std::string hash_hex(std::uint64_t hash);
+// Number of differing bits: 0 for the same picture, ~32 for unrelated ones.
+int hash_distance(std::uint64_t a, std::uint64_t b);
+
+}  // namespace imgpipe::image

@@ -1,0 +1,26 @@
+// The libvips runtime for a server process, and MIME types of the formats
+// imgpipe writes. Nothing outside src/image includes vips.
+//
+// Thread-safety: create exactly one Runtime, in main, before other threads
+// use src/image; the functions are pure.
+#pragma once
+
+#include <string_view>
+
+namespace imgpipe::image {
+
+// Initialises libvips for server use for the lifetime of the object:
+// operation cache off, untrusted loaders blocked (magick, svg, pdf ...), one
+// thread per image (the worker parallelises across images, GUIDE.md).
+class Runtime {
+ public:
+  explicit Runtime(const char* program_name);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+};
+
+// "jpeg" -> "image/jpeg"; application/octet-stream for unknown names.
+std::string_view content_type_of(std::string_view format);
+
+}  // namespace imgpipe::image

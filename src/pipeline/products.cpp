@@ -1,0 +1,95 @@
+#include "pipeline/products.h"
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+namespace imgpipe::pipeline {
+
+bool has_source_marker(const std::map<std::string, std::string>& metadata) {
+  return std::any_of(metadata.begin(), metadata.end(), [](const auto& entry) {
+    std::string name = entry.first;
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    return name.ends_with(kSourceEtagMetadata);
+  });
+}
+
+std::vector<const Rule*> matching_rules(const std::vector<Rule>& rules, const ObjectRef& object) {
+  std::vector<const Rule*> out;
+  for (const auto& rule : rules) {
+    if (matches(rule.match, object)) out.push_back(&rule);
+  }
+  return out;
+}
+
+namespace {
+
+std::string sidecar_json(const Product& product, const ObjectRef& source, const std::string& etag,
+                         std::size_t source_bytes) {
+  const auto& facts = product.facts;
+  nlohmann::ordered_json json = {
+      {"source",
+       {{"bucket", source.bucket},
+        {"key", source.key},
+        {"etag", etag},
+        {"format", facts.source.format},
+        {"width", facts.source.width},
+        {"height", facts.source.height},
+        {"frames", facts.source.frames},
+        {"bytes", source_bytes}}},
+      {"output",
+       {{"bucket", product.bucket},
+        {"key", product.key},
+        {"variant", product.variant},
+        {"format", facts.format},
+        {"content_type", product.content_type},
+        {"width", facts.width},
+        {"height", facts.height},
+        {"frames", facts.frames},
+        {"bytes", product.body.size()},
+        {"phash", image::hash_hex(facts.phash)}}},
+      {"processing_ms", product.milliseconds},
+  };
+  return json.dump(2) + "\n";
+}
+
+}  // namespace
+
+Result<Product> produce(const Output& output, const ObjectRef& source, std::string_view bytes,
+                        const std::string& etag, const image::Limits& limits) {
+  const auto start = std::chrono::steady_clock::now();
+  auto rendered = image::render(bytes, output.recipe, limits);
+  if (!rendered) return rendered.error();
+
+  Product product;
+  product.variant = output.name;
+  product.bucket = output.bucket;
+  product.body = std::move(rendered->bytes);
+  product.facts = std::move(rendered).value();
+  product.key = render_key(
+      output.key_template,
+      KeyParts{source.key, etag, output.name, image::format_extension(product.facts.format)});
+  product.content_type =
+      output.content_type.empty() ? product.facts.content_type : output.content_type;
+  product.milliseconds = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - start)
+                                               .count());
+
+  product.metadata = output.metadata;
+  product.metadata[kSourceEtagMetadata] = etag.empty() ? "unknown" : etag;
+  product.metadata["imgpipe-variant"] = output.name;
+  product.metadata["imgpipe-format"] = product.facts.format;
+  product.metadata["imgpipe-width"] = std::to_string(product.facts.width);
+  product.metadata["imgpipe-height"] = std::to_string(product.facts.height);
+  product.metadata["imgpipe-bytes"] = std::to_string(product.body.size());
+  product.metadata["imgpipe-phash"] = image::hash_hex(product.facts.phash);
+  product.metadata["imgpipe-ms"] = std::to_string(product.milliseconds);
+  if (output.sidecar) {
+    product.sidecar_key = product.key + ".json";
+    product.sidecar_body = sidecar_json(product, source, etag, bytes.size());
+  }
+  return product;
+}
+
+}  // namespace imgpipe::pipeline

@@ -1,0 +1,47 @@
+// From one source object to the objects imgpipe writes for it: which rules
+// take the object, and for each of their outputs the rendered image, its key,
+// content type and metadata, and the optional JSON sidecar. Shared by the
+// worker (S3) and `imgpipe process` (local files), so both run the same code.
+//
+// Thread-safety: pure functions over immutable configuration.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "image/render.h"
+#include "pipeline/rules.h"
+
+namespace imgpipe::pipeline {
+
+// Metadata key (x-amz-meta-imgpipe-source-etag) on every object imgpipe
+// writes: marks it as imgpipe's own so that it is never processed again,
+// and records which source version it was made from.
+inline constexpr const char* kSourceEtagMetadata = "imgpipe-source-etag";
+
+bool has_source_marker(const std::map<std::string, std::string>& metadata);
+
+struct Product {
+  std::string variant;
+  std::string bucket;
+  std::string key;
+  std::string body;
+  std::string content_type;
+  std::map<std::string, std::string> metadata;  // x-amz-meta-* without the prefix
+  std::string sidecar_key;                      // empty: no sidecar
+  std::string sidecar_body;
+  image::Rendered facts;  // bytes moved into body
+  long milliseconds = 0;
+};
+
+// Rules whose match takes the object, in configuration order.
+std::vector<const Rule*> matching_rules(const std::vector<Rule>& rules, const ObjectRef& object);
+
+// Renders one output of one source object. `etag` is the source's ETag.
+Result<Product> produce(const Output& output, const ObjectRef& source, std::string_view bytes,
+                        const std::string& etag, const image::Limits& limits);
+
+}  // namespace imgpipe::pipeline
