@@ -95,7 +95,8 @@ int run_worker(const CommonOptions& common) {
     return 2;
   }
 
-  S3Probe s3_probe(store, config->pipeline.source_bucket);
+  // Readiness asks the bucket of the first rule: the one the worker reads most.
+  S3Probe s3_probe(store, config->effective_rules().front().match.bucket);
   kafka::EventSource& source = *consumer.value();
   auto server = observe::StatusServer::start(config->http_listen, [&] {
     if (!source.joined()) return observe::Readiness{false, "kafka: consumer group not joined yet"};

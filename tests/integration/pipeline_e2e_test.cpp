@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "integration/stack.h"
@@ -106,6 +108,32 @@ class PipelineEndToEnd : public ::testing::Test {
     log_ = "/tmp/" + group_ + ".log";
   }
 
+  // Three outputs per photo in two formats besides the original's: the
+  // same-key resize of the original design, a WebP thumbnail with a JSON
+  // sidecar, and a 224x224 PNG training crop.
+  void use_multi_rule_configuration() {
+    config_path_ = "/tmp/" + group_ + ".yaml";
+    std::ofstream config(config_path_);
+    config << "rules:\n"
+           << "  - name: photos\n"
+           << "    match: {bucket: " << source_ << "}\n"
+           << "    outputs:\n"
+           << "      - {name: resized, bucket: " << target_
+           << ", key: \"{key}\", resize: {width: 1024, height: 1024}}\n"
+           << "      - name: thumb\n"
+           << "        bucket: " << target_ << "\n"
+           << "        key: \"thumbs/{dir}/{name}.{format}\"\n"
+           << "        resize: {width: 256, height: 256, mode: fill, gravity: attention}\n"
+           << "        format: webp\n"
+           << "        sidecar: true\n"
+           << "      - name: square\n"
+           << "        bucket: " << target_ << "\n"
+           << "        key: \"train/{dir}/{name}.{format}\"\n"
+           << "        operations: [{square: 224}]\n"
+           << "        format: png\n";
+    env_["IMGPIPE_CONFIG"] = config_path_;
+  }
+
   std::unique_ptr<ChildProcess> start_worker(const std::string& log) {
     auto worker =
         std::make_unique<ChildProcess>(std::vector<std::string>{IMGPIPE_BINARY, "run"}, env_, log);
@@ -116,13 +144,22 @@ class PipelineEndToEnd : public ::testing::Test {
 
   double metric(const std::string& series) { return scrape_metric(port_, series); }
 
-  std::string source_, target_, group_, log_;
+  std::string source_, target_, group_, log_, config_path_;
   int port_ = 0;
   std::map<std::string, std::string> env_;
   s3::Client client_{stack_s3_options()};
 };
 
-TEST_F(PipelineEndToEnd, ResizesEveryUploadedPhotoAndCountsEveryBadInput) {
+std::string without_extension(const std::string& key) {
+  const auto slash = key.rfind('/');
+  const auto dot = key.rfind('.');
+  return dot != std::string::npos && (slash == std::string::npos || dot > slash)
+             ? key.substr(0, dot)
+             : key;
+}
+
+TEST_F(PipelineEndToEnd, MakesEveryOutputOfEveryRuleForEveryPhotoAndCountsEveryBadInput) {
+  use_multi_rule_configuration();
   // setup is idempotent: the second run reports what exists and changes nothing.
   std::string output;
   ASSERT_EQ(testing_support::run_command({IMGPIPE_BINARY, "setup"}, env_, output), 0) << output;
@@ -184,7 +221,13 @@ TEST_F(PipelineEndToEnd, ResizesEveryUploadedPhotoAndCountsEveryBadInput) {
 
   // Exactly one output per photo, nothing for the bad inputs, nothing else.
   std::set<std::string> expected_keys;
-  for (const auto& upload : corpus) expected_keys.insert(upload.key);
+  for (const auto& upload : corpus) {
+    const std::string stem = without_extension(upload.key);
+    expected_keys.insert(upload.key);
+    expected_keys.insert("thumbs/" + stem + ".webp");
+    expected_keys.insert("thumbs/" + stem + ".webp.json");
+    expected_keys.insert("train/" + stem + ".png");
+  }
   EXPECT_EQ(list_keys(client_, target_), expected_keys);
 
   for (const auto& upload : corpus) {
@@ -198,10 +241,39 @@ TEST_F(PipelineEndToEnd, ResizesEveryUploadedPhotoAndCountsEveryBadInput) {
     EXPECT_EQ(decoded.width >= decoded.height, width >= height)
         << upload.key << ": orientation kept";
     EXPECT_FALSE(result->info.metadata["imgpipe-source-etag"].empty()) << upload.key;
+
+    const std::string stem = without_extension(upload.key);
+    auto thumb = client_.get_object(target_, "thumbs/" + stem + ".webp");
+    ASSERT_TRUE(thumb.ok()) << stem << ": " << thumb.error().message;
+    const auto thumb_pixels = testing_support::decode(thumb->body);
+    EXPECT_EQ(thumb_pixels.loader, "webpload_buffer") << stem;
+    EXPECT_EQ(thumb_pixels.width, 256) << stem;
+    EXPECT_EQ(thumb_pixels.height, 256) << stem;
+    EXPECT_EQ(thumb->info.content_type, "image/webp") << stem;
+    EXPECT_EQ(thumb->info.metadata["imgpipe-variant"], "thumb") << stem;
+    EXPECT_EQ(thumb->info.metadata["imgpipe-phash"].size(), 16u) << stem;
+
+    auto sidecar = client_.get_object(target_, "thumbs/" + stem + ".webp.json");
+    ASSERT_TRUE(sidecar.ok()) << stem;
+    const auto facts = nlohmann::json::parse(sidecar->body);
+    EXPECT_EQ(facts["source"]["key"], upload.key);
+    EXPECT_EQ(facts["source"]["bytes"], upload.bytes.size());
+    EXPECT_EQ(facts["output"]["width"], 256);
+    EXPECT_EQ(facts["output"]["bytes"], thumb->body.size());
+    EXPECT_EQ(facts["output"]["phash"], thumb->info.metadata["imgpipe-phash"]);
+
+    auto square = client_.get_object(target_, "train/" + stem + ".png");
+    ASSERT_TRUE(square.ok()) << stem;
+    const auto square_pixels = testing_support::decode(square->body);
+    EXPECT_EQ(square_pixels.loader, "pngload_buffer") << stem;
+    EXPECT_EQ(square_pixels.width, 224) << stem;
+    EXPECT_EQ(square_pixels.height, 224) << stem;
   }
 
   // Counts are exact: the group started at the end of the topic.
   EXPECT_EQ(metric("imgpipe_objects_processed_total"), good);
+  EXPECT_EQ(metric("imgpipe_outputs_written_total{variant=\"thumb\"}"), good);
+  EXPECT_EQ(metric("imgpipe_outputs_written_total{variant=\"square\"}"), good);
   EXPECT_EQ(metric("imgpipe_objects_failed_total{reason=\"malformed_event\"}"), 2);
   EXPECT_EQ(metric("imgpipe_objects_failed_total{reason=\"object_missing\"}"), 1);
 
@@ -243,7 +315,9 @@ TEST(WorkerCommandLine, RefusesAnInvalidConfigurationNamingEveryProblem) {
   EXPECT_EQ(status, 2);
   EXPECT_NE(output.find("pipeline.width: must be between 1 and 16383"), std::string::npos)
       << output;
-  EXPECT_NE(output.find("pipeline.target_bucket: its outputs could trigger rule"), std::string::npos) << output;
+  EXPECT_NE(output.find("pipeline.target_bucket: its outputs could trigger rule"),
+            std::string::npos)
+      << output;
 }
 
 }  // namespace
