@@ -1,0 +1,107 @@
+#include "pipeline/products.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_images.h"
+
+namespace imgpipe::pipeline {
+namespace {
+
+Output webp_thumbnail() {
+  Output output;
+  output.name = "thumb";
+  output.bucket = "processed";
+  output.key_template = "thumbs/{dir}/{name}-{variant}.{format}";
+  output.recipe.operations.push_back(image::Resize{128, 128, image::ResizeMode::fill});
+  output.recipe.encoder.format = "webp";
+  output.metadata["team"] = "web";
+  output.sidecar = true;
+  return output;
+}
+
+const ObjectRef kSource{"raw", "trips/beach.jpg", 0, "image/jpeg"};
+
+TEST(Produce, RendersTheKeyFromTheTemplateAndTheOutputFormat) {
+  const std::string bytes = testing_support::make_image(640, 480, ".jpg");
+  auto product = produce(webp_thumbnail(), kSource, bytes, "etag1", image::Limits{});
+  ASSERT_TRUE(product.ok()) << product.error().message;
+  EXPECT_EQ(product->bucket, "processed");
+  EXPECT_EQ(product->key, "thumbs/trips/beach-thumb.webp");
+  EXPECT_EQ(product->content_type, "image/webp");
+  EXPECT_EQ(testing_support::decode(product->body).loader, "webpload_buffer");
+}
+
+TEST(Produce, MarksTheOutputAndRecordsItsFactsInMetadata) {
+  const std::string bytes = testing_support::make_image(640, 480, ".jpg");
+  auto product = produce(webp_thumbnail(), kSource, bytes, "etag1", image::Limits{});
+  ASSERT_TRUE(product.ok());
+  const auto& metadata = product->metadata;
+  EXPECT_EQ(metadata.at(kSourceEtagMetadata), "etag1");
+  EXPECT_EQ(metadata.at("imgpipe-variant"), "thumb");
+  EXPECT_EQ(metadata.at("imgpipe-format"), "webp");
+  EXPECT_EQ(metadata.at("imgpipe-width"), "128");
+  EXPECT_EQ(metadata.at("imgpipe-height"), "128");
+  EXPECT_EQ(metadata.at("imgpipe-bytes"), std::to_string(product->body.size()));
+  EXPECT_EQ(metadata.at("imgpipe-phash"), image::hash_hex(product->facts.phash));
+  EXPECT_EQ(metadata.at("team"), "web");
+  EXPECT_TRUE(has_source_marker(metadata));
+}
+
+TEST(Produce, WritesASidecarWithSourceAndOutputFacts) {
+  const std::string bytes = testing_support::make_image(640, 480, ".jpg");
+  auto product = produce(webp_thumbnail(), kSource, bytes, "etag1", image::Limits{});
+  ASSERT_TRUE(product.ok());
+  EXPECT_EQ(product->sidecar_key, "thumbs/trips/beach-thumb.webp.json");
+  const auto facts = nlohmann::json::parse(product->sidecar_body);
+  EXPECT_EQ(facts["source"]["bucket"], "raw");
+  EXPECT_EQ(facts["source"]["key"], "trips/beach.jpg");
+  EXPECT_EQ(facts["source"]["etag"], "etag1");
+  EXPECT_EQ(facts["source"]["width"], 640);
+  EXPECT_EQ(facts["source"]["height"], 480);
+  EXPECT_EQ(facts["source"]["format"], "jpeg");
+  EXPECT_EQ(facts["source"]["bytes"], bytes.size());
+  EXPECT_EQ(facts["output"]["key"], product->key);
+  EXPECT_EQ(facts["output"]["variant"], "thumb");
+  EXPECT_EQ(facts["output"]["format"], "webp");
+  EXPECT_EQ(facts["output"]["width"], 128);
+  EXPECT_EQ(facts["output"]["bytes"], product->body.size());
+  EXPECT_EQ(facts["output"]["phash"], image::hash_hex(product->facts.phash));
+  EXPECT_TRUE(facts["processing_ms"].is_number());
+}
+
+TEST(Produce, LetsTheConfigurationOverrideTheContentType) {
+  Output output = webp_thumbnail();
+  output.content_type = "application/x-thumbnail";
+  output.sidecar = false;
+  auto product =
+      produce(output, kSource, testing_support::make_image(64, 64, ".png"), "e", image::Limits{});
+  ASSERT_TRUE(product.ok());
+  EXPECT_EQ(product->content_type, "application/x-thumbnail");
+  EXPECT_TRUE(product->sidecar_key.empty());
+}
+
+TEST(Produce, PassesRenderFailuresOnWithTheirReason) {
+  auto product = produce(webp_thumbnail(), kSource, "not an image", "e", image::Limits{});
+  ASSERT_FALSE(product.ok());
+  EXPECT_EQ(product.error().reason, Reason::not_an_image);
+}
+
+TEST(MatchingRules, KeepsConfigurationOrderAndSkipsNonMatching) {
+  std::vector<Rule> rules(3);
+  rules[0].name = "all";
+  rules[0].match.bucket = "raw";
+  rules[1].name = "png-only";
+  rules[1].match.bucket = "raw";
+  rules[1].match.suffix = ".png";
+  rules[2].name = "also-all";
+  rules[2].match.bucket = "raw";
+  const auto matched = matching_rules(rules, kSource);
+  ASSERT_EQ(matched.size(), 2u);
+  EXPECT_EQ(matched[0]->name, "all");
+  EXPECT_EQ(matched[1]->name, "also-all");
+}
+
+}  // namespace
+}  // namespace imgpipe::pipeline
