@@ -10,3 +10,10 @@ if [[ "$expected" != "$actual" ]]; then
   exit 1
 fi
 echo "docs/configuration.md matches imgpipe config --reference"
+
+# The example configuration in the docs must be valid.
+example=$(mktemp)
+trap 'rm -f "$example"' EXIT
+sed -n '/<!-- example:begin -->/,/<!-- example:end -->/p' "$doc" | sed '1,2d;$d' | sed '$d' > "$example"
+grep -q '^rules:' "$example" || { echo "docs/configuration.md: example block not found" >&2; exit 1; }
+IMGPIPE_S3_ACCESS_KEY=x IMGPIPE_S3_SECRET_KEY=y "$imgpipe" validate --config "$example"
