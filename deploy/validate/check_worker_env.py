@@ -22,11 +22,9 @@ import yaml
 
 # Read by the binary outside the settings table (src/cli/main.cpp: the --config default).
 OUTSIDE_TABLE = {"IMGPIPE_CONFIG"}
-# Set by the chart's kafka.sasl option (off by default) for a worker that
-# authenticates to Kafka; the worker does not declare them yet, so kafka.sasl
-# is documented as needing that support. Remove from here once it does.
-PENDING = {"IMGPIPE_KAFKA_SECURITY_PROTOCOL", "IMGPIPE_KAFKA_SASL_MECHANISM",
-           "IMGPIPE_KAFKA_SASL_USERNAME", "IMGPIPE_KAFKA_SASL_PASSWORD"}
+# Variables the chart may set before the worker declares them (none now:
+# kafka.sasl's variables are real settings).
+PENDING: set[str] = set()
 
 
 def containers(docs):

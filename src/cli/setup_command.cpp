@@ -35,7 +35,7 @@ bool ensure_bucket(s3::Client& client, const std::string& bucket) {
 
 bool ensure_topic(const pipeline::Config& config, const std::string& name, int partitions) {
   kafka::TopicSpec spec{name, partitions, config.kafka.replication};
-  auto state = kafka::ensure_topic(config.kafka.brokers, spec);
+  auto state = kafka::ensure_topic(kafka_connection(config), spec);
   if (!state) {
     std::cerr << "topic " << name << ": " << state.error().message << '\n';
     return false;
@@ -49,7 +49,8 @@ bool ensure_topic(const pipeline::Config& config, const std::string& name, int p
   return true;
 }
 
-bool ensure_notification(s3::Client& client, const pipeline::Config& config, const std::string& bucket) {
+bool ensure_notification(s3::Client& client, const pipeline::Config& config,
+                         const std::string& bucket) {
   auto current = client.get_bucket_notification(bucket);
   if (!current) {
     std::cerr << "notification on " << bucket << ": " << current.error().message << '\n';
@@ -89,7 +90,8 @@ int run_setup(const CommonOptions& common, int partitions_override) {
   s3::Client client(s3_options(*config));
   bool ok = true;
   for (const auto& bucket : sources) ok = ok && ensure_bucket(client, bucket);
-  for (const auto& bucket : targets) ok = ok && (sources.count(bucket) || ensure_bucket(client, bucket));
+  for (const auto& bucket : targets)
+    ok = ok && (sources.count(bucket) || ensure_bucket(client, bucket));
   ok = ok && ensure_topic(*config, config->kafka.topic, partitions) &&
        ensure_topic(*config, config->kafka.dlq_topic, partitions);
   for (const auto& bucket : sources) ok = ok && ensure_notification(client, *config, bucket);

@@ -18,9 +18,21 @@ s3::ClientOptions s3_options(const pipeline::Config& config) {
   return options;
 }
 
+kafka::Connection kafka_connection(const pipeline::Config& config) {
+  const auto& kafka = config.kafka;
+  kafka::Connection connection{kafka.brokers, {{"security.protocol", kafka.security_protocol}}};
+  if (!kafka.sasl_mechanism.empty())
+    connection.properties["sasl.mechanisms"] = kafka.sasl_mechanism;
+  if (!kafka.sasl_username.empty()) connection.properties["sasl.username"] = kafka.sasl_username;
+  if (!kafka.sasl_password.empty()) connection.properties["sasl.password"] = kafka.sasl_password;
+  if (!kafka.ssl_ca_location.empty())
+    connection.properties["ssl.ca.location"] = kafka.ssl_ca_location;
+  return connection;
+}
+
 kafka::ConsumerOptions consumer_options(const pipeline::Config& config) {
   kafka::ConsumerOptions options;
-  options.brokers = config.kafka.brokers;
+  options.connection = kafka_connection(config);
   options.group = config.kafka.group;
   options.topic = config.kafka.topic;
   options.instance_id = config.kafka.instance_id;

@@ -12,6 +12,7 @@
 namespace imgpipe::cli {
 
 s3::ClientOptions s3_options(const pipeline::Config& config);
+kafka::Connection kafka_connection(const pipeline::Config& config);
 kafka::ConsumerOptions consumer_options(const pipeline::Config& config);
 pipeline::WorkerOptions worker_options(const pipeline::Config& config);
 

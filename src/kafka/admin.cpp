@@ -27,13 +27,15 @@ struct MetadataDeleter {
 };
 using Handle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 
-Result<Handle> open_client(const std::string& brokers) {
+Result<Handle> open_client(const Connection& connection) {
   std::array<char, 512> error{};
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), error.data(), error.size()) !=
-      RD_KAFKA_CONF_OK) {
-    rd_kafka_conf_destroy(conf);
-    return make_error(Reason::invalid_config, std::string("bootstrap.servers: ") + error.data());
+  for (const auto& [name, value] : connection.client_properties()) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error.data(), error.size()) !=
+        RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return make_error(Reason::invalid_config, "kafka property " + name + ": " + error.data());
+    }
   }
   // rd_kafka_new takes ownership of conf on success only.
   Handle handle(rd_kafka_new(RD_KAFKA_PRODUCER, conf, error.data(), error.size()));
@@ -102,16 +104,16 @@ Result<bool> create_topic(rd_kafka_t* handle, const TopicSpec& spec,
 
 }  // namespace
 
-Result<int> topic_partitions(const std::string& brokers, const std::string& topic,
+Result<int> topic_partitions(const Connection& connection, const std::string& topic,
                              std::chrono::milliseconds timeout) {
-  auto handle = open_client(brokers);
+  auto handle = open_client(connection);
   if (!handle) return handle.error();
   return partitions_of(handle->get(), topic, timeout);
 }
 
-Result<TopicState> ensure_topic(const std::string& brokers, const TopicSpec& spec,
+Result<TopicState> ensure_topic(const Connection& connection, const TopicSpec& spec,
                                 std::chrono::milliseconds timeout) {
-  auto handle = open_client(brokers);
+  auto handle = open_client(connection);
   if (!handle) return handle.error();
   auto existing = partitions_of(handle->get(), spec.name, timeout);
   if (existing) return TopicState{false, existing.value()};

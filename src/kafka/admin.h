@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "kafka/connection.h"
 
 namespace imgpipe::kafka {
 
@@ -24,11 +25,11 @@ struct TopicState {
   int partitions = 0;    // as it is on the broker now
 };
 
-Result<TopicState> ensure_topic(const std::string& brokers, const TopicSpec& spec,
+Result<TopicState> ensure_topic(const Connection& connection, const TopicSpec& spec,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // Number of partitions of `topic`, or object_missing when it does not exist.
-Result<int> topic_partitions(const std::string& brokers, const std::string& topic,
+Result<int> topic_partitions(const Connection& connection, const std::string& topic,
                              std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 }  // namespace imgpipe::kafka

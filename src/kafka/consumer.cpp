@@ -92,8 +92,8 @@ KafkaConsumer::~KafkaConsumer() {
 
 Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const ConsumerOptions& options,
                                                              RebalanceListener& listener) {
-  std::map<std::string, std::string> properties = {
-      {"bootstrap.servers", options.brokers},
+  std::map<std::string, std::string> properties = options.connection.client_properties();
+  properties.insert({
       {"group.id", options.group},
       {"client.id", options.client_id},
       {"enable.auto.offset.store", "false"},
@@ -104,7 +104,7 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const ConsumerOptio
       {"session.timeout.ms", std::to_string(options.session_timeout_ms)},
       {"max.poll.interval.ms", std::to_string(options.max_poll_interval_ms)},
       {"enable.partition.eof", "false"},
-  };
+  });
   if (!options.instance_id.empty()) properties["group.instance.id"] = options.instance_id;
   for (const auto& [name, value] : options.extra) properties[name] = value;
 

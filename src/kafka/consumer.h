@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "kafka/connection.h"
 #include "kafka/watermark.h"
 
 namespace imgpipe::kafka {
@@ -63,7 +64,7 @@ class EventSource {
 };
 
 struct ConsumerOptions {
-  std::string brokers = "127.0.0.1:9092";
+  Connection connection{"127.0.0.1:9092", {}};
   std::string group = "imgpipe";
   std::string topic = "bucket-events";
   std::string client_id = "imgpipe";

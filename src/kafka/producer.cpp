@@ -32,11 +32,12 @@ Producer::~Producer() {
   if (impl_ && impl_->producer) impl_->producer->flush(5000);
 }
 
-Result<std::unique_ptr<Producer>> Producer::create(const std::string& brokers) {
-  auto config = make_config({{"bootstrap.servers", brokers},
-                             {"enable.idempotence", "true"},
-                             {"acks", "all"},
-                             {"client.id", "imgpipe-producer"}});
+Result<std::unique_ptr<Producer>> Producer::create(const Connection& connection) {
+  auto properties = connection.client_properties();
+  properties["enable.idempotence"] = "true";
+  properties["acks"] = "all";
+  properties["client.id"] = "imgpipe-producer";
+  auto config = make_config(properties);
   if (!config) return config.error();
   auto impl = std::make_unique<Impl>();
   std::string error;

@@ -11,12 +11,13 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "kafka/connection.h"
 
 namespace imgpipe::kafka {
 
 class Producer {
  public:
-  static Result<std::unique_ptr<Producer>> create(const std::string& brokers);
+  static Result<std::unique_ptr<Producer>> create(const Connection& connection);
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;

@@ -1,7 +1,5 @@
 #include "pipeline/config.h"
 
-#include "pipeline/rules_yaml.h"
-
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -9,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "pipeline/rules_yaml.h"
 
 namespace imgpipe::pipeline {
 namespace {
@@ -59,6 +59,21 @@ std::vector<Setting> declare_settings() {
       text("kafka.instance_id", "IMGPIPE_KAFKA_INSTANCE_ID",
            "Static group membership id (e.g. the pod name); empty for dynamic membership",
            [](Config& c) -> std::string& { return c.kafka.instance_id; }),
+      text(
+          "kafka.security_protocol", "IMGPIPE_KAFKA_SECURITY_PROTOCOL",
+          "plaintext, ssl, sasl_plaintext or sasl_ssl",
+          [](Config& c) -> std::string& { return c.kafka.security_protocol; }, true),
+      text("kafka.sasl_mechanism", "IMGPIPE_KAFKA_SASL_MECHANISM",
+           "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with a sasl_* protocol)",
+           [](Config& c) -> std::string& { return c.kafka.sasl_mechanism; }),
+      text("kafka.sasl_username", "IMGPIPE_KAFKA_SASL_USERNAME", "SASL user name",
+           [](Config& c) -> std::string& { return c.kafka.sasl_username; }),
+      text(
+          "kafka.sasl_password", "IMGPIPE_KAFKA_SASL_PASSWORD", "SASL password",
+          [](Config& c) -> std::string& { return c.kafka.sasl_password; }, false, true),
+      text("kafka.ssl_ca_location", "IMGPIPE_KAFKA_SSL_CA_LOCATION",
+           "CA certificates file for TLS to the brokers; empty: the system's",
+           [](Config& c) -> std::string& { return c.kafka.ssl_ca_location; }),
       number(
           "kafka.partitions", "IMGPIPE_KAFKA_PARTITIONS", "Partitions of the topic setup creates",
           [](Config& c) -> int& { return c.kafka.partitions; }, 1, 10000),
@@ -107,10 +122,11 @@ std::vector<Setting> declare_settings() {
       number(
           "pipeline.height", "IMGPIPE_HEIGHT", "Height of the box outputs fit in (pixels)",
           [](Config& c) -> int& { return c.pipeline.height; }, 1, 16383),
-      number("pipeline.quality", "IMGPIPE_QUALITY",
-             "Encoder quality of the default rule's outputs; 0 = the format's default (JPEG 85, "
-             "WebP 80, AVIF/HEIF 50)",
-             [](Config& c) -> int& { return c.pipeline.quality; }, 0, 100),
+      number(
+          "pipeline.quality", "IMGPIPE_QUALITY",
+          "Encoder quality of the default rule's outputs; 0 = the format's default (JPEG 85, "
+          "WebP 80, AVIF/HEIF 50)",
+          [](Config& c) -> int& { return c.pipeline.quality; }, 0, 100),
       number(
           "pipeline.workers", "IMGPIPE_WORKERS", "Images processed at once; 0 = one per core",
           [](Config& c) -> int& { return c.pipeline.workers; }, 0, 256),
@@ -126,12 +142,14 @@ std::vector<Setting> declare_settings() {
           "pipeline.max_input_pixels", "IMGPIPE_MAX_INPUT_PIXELS",
           "Images whose header claims more pixels are rejected before decoding",
           [](Config& c) -> long long& { return c.pipeline.max_input_pixels; }, 1, 1ll << 40),
-      number("pipeline.max_frames", "IMGPIPE_MAX_FRAMES",
-             "Animated images with more frames are rejected when an output asks for all frames",
-             [](Config& c) -> int& { return c.pipeline.max_frames; }, 1, 100000),
-      text("pipeline.fail_on", "IMGPIPE_FAIL_ON",
-           "When a damaged image is rejected: none, truncated, error or warning",
-           [](Config& c) -> std::string& { return c.pipeline.fail_on; }, true),
+      number(
+          "pipeline.max_frames", "IMGPIPE_MAX_FRAMES",
+          "Animated images with more frames are rejected when an output asks for all frames",
+          [](Config& c) -> int& { return c.pipeline.max_frames; }, 1, 100000),
+      text(
+          "pipeline.fail_on", "IMGPIPE_FAIL_ON",
+          "When a damaged image is rejected: none, truncated, error or warning",
+          [](Config& c) -> std::string& { return c.pipeline.fail_on; }, true),
       flag("pipeline.allow_loops", "IMGPIPE_ALLOW_LOOPS",
            "Accept rules whose outputs could match a rule again (the output marker still stops "
            "loops)",
@@ -241,8 +259,8 @@ struct Loader {
     for (std::size_t i = 0; i < node.size(); ++i) {
       const std::string format = node[i].IsScalar() ? node[i].Scalar() : "";
       if (!image::known_input_format(format)) {
-        problems.push_back("pipeline.allowed_formats[" + std::to_string(i) + "]: unknown format '" + format +
-                           "' (jpeg, png, webp, gif, tiff, heif, avif)");
+        problems.push_back("pipeline.allowed_formats[" + std::to_string(i) + "]: unknown format '" +
+                           format + "' (jpeg, png, webp, gif, tiff, heif, avif)");
       }
       config.pipeline.allowed_formats.insert(format);
     }
@@ -267,10 +285,40 @@ struct Loader {
     }
   }
 
+  void check_kafka_security() {
+    auto& kafka = config.kafka;
+    std::transform(kafka.security_protocol.begin(), kafka.security_protocol.end(),
+                   kafka.security_protocol.begin(), ::tolower);
+    const auto& protocol = kafka.security_protocol;
+    if (protocol != "plaintext" && protocol != "ssl" && protocol != "sasl_plaintext" &&
+        protocol != "sasl_ssl") {
+      problems.push_back(
+          "kafka.security_protocol: must be one of plaintext, ssl, sasl_plaintext, sasl_ssl, got "
+          "'" +
+          protocol + "'");
+      return;
+    }
+    if (protocol.rfind("sasl_", 0) == 0) {
+      const auto& mechanism = kafka.sasl_mechanism;
+      if (mechanism != "PLAIN" && mechanism != "SCRAM-SHA-256" && mechanism != "SCRAM-SHA-512") {
+        problems.push_back(
+            "kafka.sasl_mechanism: must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 with " + protocol);
+      }
+      if (kafka.sasl_username.empty())
+        problems.push_back("kafka.sasl_username: is required with " + protocol);
+      if (kafka.sasl_password.empty())
+        problems.push_back("kafka.sasl_password: is required with " + protocol);
+    } else if (!kafka.sasl_mechanism.empty() || !kafka.sasl_username.empty()) {
+      problems.push_back(
+          "kafka.sasl_mechanism: SASL settings need security_protocol sasl_plaintext or sasl_ssl");
+    }
+  }
+
   void check_required() {
     for (const auto& setting : settings()) {
       if (!setting.required) continue;
-      const bool connection = setting.path.rfind("kafka.", 0) == 0 || setting.path.rfind("s3.", 0) == 0;
+      const bool connection =
+          setting.path.rfind("kafka.", 0) == 0 || setting.path.rfind("s3.", 0) == 0;
       if (use == Use::local && connection) continue;
       const auto* bind = std::get_if<std::function<std::string&(Config&)>>(&setting.bind);
       if (bind != nullptr && (*bind)(config).empty()) {
@@ -284,9 +332,11 @@ struct Loader {
       problems.push_back("s3.endpoint: must start with http:// or https://, got '" + endpoint +
                          "'");
     }
+    check_kafka_security();
     const auto& fail_on = config.pipeline.fail_on;
     if (fail_on != "none" && fail_on != "truncated" && fail_on != "error" && fail_on != "warning") {
-      problems.push_back("pipeline.fail_on: must be one of none, truncated, error, warning, got '" + fail_on + "'");
+      problems.push_back("pipeline.fail_on: must be one of none, truncated, error, warning, got '" +
+                         fail_on + "'");
     }
     check_loops();
     if (config.pipeline.retry_initial_ms > config.pipeline.retry_max_ms) {
@@ -304,7 +354,8 @@ struct Loader {
   }
 };
 
-Result<Config> load(const std::optional<std::string>& yaml, const Environment& environment, Use use) {
+Result<Config> load(const std::optional<std::string>& yaml, const Environment& environment,
+                    Use use) {
   Loader loader;
   loader.use = use;
   if (yaml) {

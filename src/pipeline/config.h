@@ -27,6 +27,11 @@ struct KafkaSettings {
   std::string dlq_topic = "bucket-events-dlq";
   std::string group = "imgpipe";
   std::string instance_id;
+  std::string security_protocol = "plaintext";  // plaintext, ssl, sasl_plaintext, sasl_ssl
+  std::string sasl_mechanism;                   // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+  std::string sasl_username;
+  std::string sasl_password;
+  std::string ssl_ca_location;  // CA bundle file; empty: the system's
   int partitions = 6;
   int replication = 1;
   int session_timeout_ms = 10000;
@@ -48,7 +53,7 @@ struct PipelineSettings {
   std::string target_bucket = "processed";
   int width = 1024;
   int height = 1024;
-  int quality = 0;  // 0: each format's default
+  int quality = 0;        // 0: each format's default
   int workers = 0;        // 0: one per core
   int max_in_flight = 0;  // 0: 2 x workers
   long long max_input_bytes = 256ll << 20;

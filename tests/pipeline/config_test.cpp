@@ -101,7 +101,9 @@ TEST(LoadConfig, RefusesToWriteOutputsIntoTheWatchedBucket) {
   env["IMGPIPE_TARGET_BUCKET"] = "raw";
   auto config = load_config_text("", environment(env));
   ASSERT_FALSE(config.ok());
-  EXPECT_NE(config.error().message.find("pipeline.target_bucket: its outputs could trigger rule 'default' again"), std::string::npos)
+  EXPECT_NE(config.error().message.find(
+                "pipeline.target_bucket: its outputs could trigger rule 'default' again"),
+            std::string::npos)
       << config.error().message;
 }
 
@@ -155,6 +157,47 @@ TEST(Config, DerivesWorkersAndInFlightFromCores) {
   EXPECT_EQ(config.effective_max_in_flight(), 6);
   config.pipeline.workers = 0;
   EXPECT_GE(config.effective_workers(), 1);
+}
+
+}  // namespace
+}  // namespace imgpipe::pipeline
+
+namespace imgpipe::pipeline {
+namespace {
+
+TEST(LoadConfig, AcceptsSaslSettingsAsAGroup) {
+  auto env = kCredentials;
+  env["IMGPIPE_KAFKA_SECURITY_PROTOCOL"] = "SASL_SSL";
+  env["IMGPIPE_KAFKA_SASL_MECHANISM"] = "SCRAM-SHA-512";
+  env["IMGPIPE_KAFKA_SASL_USERNAME"] = "imgpipe";
+  env["IMGPIPE_KAFKA_SASL_PASSWORD"] = "secret";
+  auto config = load_config_text("", environment(env));
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->kafka.security_protocol, "sasl_ssl");
+}
+
+TEST(LoadConfig, RefusesIncompleteOrMisplacedSaslSettings) {
+  auto env = kCredentials;
+  env["IMGPIPE_KAFKA_SECURITY_PROTOCOL"] = "sasl_plaintext";
+  env["IMGPIPE_KAFKA_SASL_MECHANISM"] = "GSSAPI";
+  auto incomplete = load_config_text("", environment(env));
+  ASSERT_FALSE(incomplete.ok());
+  EXPECT_NE(incomplete.error().message.find(
+                "kafka.sasl_mechanism: must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"),
+            std::string::npos);
+  EXPECT_NE(incomplete.error().message.find("kafka.sasl_username: is required with sasl_plaintext"),
+            std::string::npos);
+
+  env = kCredentials;
+  env["IMGPIPE_KAFKA_SASL_USERNAME"] = "imgpipe";
+  auto misplaced = load_config_text("", environment(env));
+  ASSERT_FALSE(misplaced.ok());
+  EXPECT_NE(misplaced.error().message.find("SASL settings need security_protocol"),
+            std::string::npos);
+
+  env = kCredentials;
+  env["IMGPIPE_KAFKA_SECURITY_PROTOCOL"] = "kerberos";
+  EXPECT_FALSE(load_config_text("", environment(env)).ok());
 }
 
 }  // namespace
