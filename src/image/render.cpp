@@ -286,7 +286,6 @@ std::pair<VImage, bool> load(std::string_view bytes, const Recipe& recipe, const
   auto blob = borrow(bytes);
   VOption* thumb =
       VImage::option()->set("option_string", options.c_str())->set("no_rotate", !recipe.autorotate);
-  if (recipe.to_srgb) thumb->set("export_profile", "srgb");
   constexpr int kUnbounded = VIPS_MAX_COORD;
 
   if (square != nullptr) {
@@ -332,11 +331,13 @@ std::pair<VImage, bool> load(std::string_view bytes, const Recipe& recipe, const
 
 VImage to_srgb(const VImage& image) {
   if (image.get_typeof(VIPS_META_ICC_NAME) != 0) {
+    // Relative colorimetric: in-gamut colours stay where they are.
     return image.icc_transform(
-        "srgb", VImage::option()->set("embedded", true)->set("intent", VIPS_INTENT_PERCEPTUAL));
+        "srgb", VImage::option()->set("embedded", true)->set("intent", VIPS_INTENT_RELATIVE));
   }
   if (image.interpretation() == VIPS_INTERPRETATION_CMYK) {
-    return image.icc_transform("srgb", VImage::option()->set("input_profile", "cmyk"));
+    return image.icc_transform(
+        "srgb", VImage::option()->set("input_profile", "cmyk")->set("intent", VIPS_INTENT_RELATIVE));
   }
   switch (image.interpretation()) {
     case VIPS_INTERPRETATION_sRGB:
