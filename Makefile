@@ -37,10 +37,11 @@ unit-test: build-asan ## unit tests only, under the sanitizers; no services need
 integration-test: build stack-up ## integration tests against the local Kafka and MinIO
 	@source $(STACK_ENV) && cd $(BUILD_DIR) && ctest -L integration --output-on-failure
 
-test: ## every test: unit (sanitized), integration (real stack), Kubernetes manifests
+test: ## every test: unit (sanitized), integration (real stack), Kubernetes manifests, lint
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory integration-test
 	@$(MAKE) --no-print-directory validate-k8s
+	@$(MAKE) --no-print-directory lint
 
 demo: build stack-up ## the whole pipeline on the local stack, with a table of results
 	@source $(STACK_ENV) && scripts/demo.sh $(BUILD_DIR)/src/cli/imgpipe
@@ -51,9 +52,11 @@ bench: build stack-up ## throughput and latency benchmark (bench/README.md)
 format: ## clang-format every C++ file in place
 	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
 
-lint: build ## clang-format check and clang-tidy over src/
+lint: build ## clang-format check and clang-tidy (.clang-tidy) over src/
 	@git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run -Werror
-	@git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD_DIR) --quiet
+	@echo "clang-format: clean"
+	@git ls-files 'src/*.cpp' | xargs -P $(JOBS) -n 4 clang-tidy -p $(BUILD_DIR) --quiet 2>/dev/null
+	@echo "clang-tidy: clean"
 
 clean: ## remove build folders (the stack keeps its data: make stack-clean)
 	@rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)

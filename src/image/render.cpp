@@ -337,7 +337,8 @@ VImage to_srgb(const VImage& image) {
   }
   if (image.interpretation() == VIPS_INTERPRETATION_CMYK) {
     return image.icc_transform(
-        "srgb", VImage::option()->set("input_profile", "cmyk")->set("intent", VIPS_INTENT_RELATIVE));
+        "srgb",
+        VImage::option()->set("input_profile", "cmyk")->set("intent", VIPS_INTENT_RELATIVE));
   }
   switch (image.interpretation()) {
     case VIPS_INTERPRETATION_sRGB:
@@ -458,10 +459,10 @@ Result<Rendered> render_checked(std::string_view bytes, const Recipe& recipe, co
   const std::string format =
       recipe.encoder.format == "keep" ? source.format : recipe.encoder.format;
 
-  auto [image, consumed_first] =
-      load(bytes, recipe, source, orientation, loader_options(limits, all_frames));
+  auto loaded = load(bytes, recipe, source, orientation, loader_options(limits, all_frames));
+  VImage image = loaded.first;
   if (recipe.to_srgb) image = to_srgb(image);
-  const std::size_t first = consumed_first ? 1 : 0;
+  const std::size_t first = loaded.second ? 1 : 0;
   const int frames = all_frames ? source.frames : 1;
   for (std::size_t i = first; i < recipe.operations.size(); ++i) {
     image = std::visit([&](const auto& op) { return ApplyOperation{recipe}(image, op); },

@@ -25,7 +25,8 @@ namespace imgpipe::kafka {
 struct TopicPartition {
   std::string topic;
   std::int32_t partition = 0;
-  auto operator<=>(const TopicPartition&) const = default;
+  auto operator<=>(const TopicPartition&) const =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 bug
 };
 
 struct Ticket {

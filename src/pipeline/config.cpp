@@ -382,7 +382,7 @@ Result<Config> load(const std::optional<std::string>& yaml, const Environment& e
 
 int Config::effective_workers() const {
   if (pipeline.workers > 0) return pipeline.workers;
-  return std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 std::vector<Rule> Config::effective_rules() const {
