@@ -21,7 +21,7 @@ readonly APT_PACKAGES=(
   librdkafka-dev libvips-dev libcurl4-openssl-dev nlohmann-json3-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev clang-format clang-tidy
-  mate-backgrounds libjemalloc-dev libjemalloc2
+  mate-backgrounds colord-data zlib1g-dev libjemalloc-dev libjemalloc2
   curl jq python3
 )
 readonly GO_MIN_MINOR=24          # go 1.24

@@ -92,7 +92,7 @@ struct Encoder {
   bool palette = false;
   // webp, avif, heif
   bool lossless = false;
-  int effort = 4;  // webp 0-6, avif/heif 0-9
+  int effort = 4;  // webp 0-6, avif 0-9; HEVC (heif) ignores it
   // tiff
   std::string tiff_compression = "deflate";  // none, deflate, lzw, jpeg
 };

@@ -1,7 +1,6 @@
-#include "image/render.h"
-
 #include <gtest/gtest.h>
 
+#include "image/render.h"
 #include "support/test_images.h"
 
 namespace imgpipe::image {

@@ -1,0 +1,554 @@
+// Golden tests of image::render() over the awkward corpus
+// (tests/support/awkward_corpus.h): dimensions, orientation, colour space,
+// colour difference to a reference rendering made here with libvips
+// directly, animation frames, and the reason code of every rejected file.
+#include "image/render.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <chrono>
+#include <cstring>
+#include <ostream>
+#include <string>
+#include <vips/vips8>
+
+#include "support/awkward_corpus.h"
+#include "support/test_images.h"
+
+namespace imgpipe::image {
+namespace {
+
+namespace corpus = testing_support::corpus;
+using testing_support::decode;
+using testing_support::golden::colour_managed;
+using testing_support::golden::load;
+using testing_support::golden::mean_de00;
+using testing_support::golden::mean_rgb;
+using testing_support::golden::not_colour_managed;
+using vips::VImage;
+
+// Mean CIEDE2000 (at 64x64) that a correct rendering stays under. JPEG at
+// the default quality plus a different resampling kernel stay below 1; an
+// untagged sRGB picture sent through thumbnail's export_profile without an
+// import_profile (libvips' D65 Lab read as the profile's D50) is about 3.
+constexpr double kColourBound = 1.5;
+// CMYK: libvips' thumbnail and icc_transform paths differ by up to ~1.8.
+constexpr double kCmykColourBound = 3.0;
+
+Recipe fit_in(int width, int height, const std::string& format = "keep") {
+  Recipe recipe;
+  recipe.operations.push_back(Resize{width, height, ResizeMode::fit, Gravity::centre, false});
+  recipe.encoder.format = format;
+  return recipe;
+}
+
+Recipe as_is(const std::string& format = "keep") {
+  Recipe recipe;
+  recipe.encoder.format = format;
+  return recipe;
+}
+
+std::string describe(const Error& error) {
+  return std::string(reason_name(error.reason)) + ": " + error.message;
+}
+
+// The mean of band 0 over a square of `size` at one corner of the image:
+// 0 top-left, 1 top-right, 2 bottom-right, 3 bottom-left; `inset` pixels in.
+double corner_brightness(const VImage& image, int corner, int size, int inset = 8) {
+  const int x = (corner == 1 || corner == 2) ? image.width() - size - inset : inset;
+  const int y = (corner == 2 || corner == 3) ? image.height() - size - inset : inset;
+  return mean_rgb(image, x, y, size, size)[0];
+}
+
+bool has_orientation_other_than_1(const VImage& image) {
+  return image.get_typeof("orientation") != 0 && image.get_int("orientation") != 1;
+}
+
+// ---------------------------------------------------------------------------
+// The corpus itself: the awkward files are what they claim to be.
+
+TEST(AwkwardCorpus, PngBombIsAValidPngWhoseIdatInflatesToEveryPixel) {
+  const std::string bomb = corpus::png_bomb();
+  EXPECT_LT(bomb.size(), 8u << 20) << "a few MB on disk";
+  const VImage header = VImage::new_from_buffer(bomb.data(), bomb.size(), "");
+  EXPECT_EQ(header.width(), corpus::kBombSide);
+  EXPECT_EQ(header.height(), corpus::kBombSide);
+  EXPECT_EQ(header.bands(), 3);
+
+  // Walk the chunks and inflate the IDAT stream, counting the bytes.
+  z_stream stream{};
+  ASSERT_EQ(inflateInit(&stream), Z_OK);
+  std::vector<unsigned char> sink(1 << 20);
+  std::uint64_t inflated = 0;
+  int result = Z_OK;
+  std::size_t at = 8;
+  while (at + 12 <= bomb.size() && result != Z_STREAM_END) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bomb.data() + at);
+    const std::size_t length = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) |
+                               (std::size_t{p[2]} << 8) | std::size_t{p[3]};
+    if (std::memcmp(p + 4, "IDAT", 4) == 0) {
+      stream.next_in = const_cast<unsigned char*>(p + 8);  // NOLINT: zlib's API is not const
+      stream.avail_in = static_cast<uInt>(length);
+      while (stream.avail_in > 0 && result != Z_STREAM_END) {
+        stream.next_out = sink.data();
+        stream.avail_out = static_cast<uInt>(sink.size());
+        result = inflate(&stream, Z_NO_FLUSH);
+        ASSERT_TRUE(result == Z_OK || result == Z_STREAM_END) << "inflate: " << result;
+        inflated += sink.size() - stream.avail_out;
+      }
+    }
+    at += 12 + length;
+  }
+  inflateEnd(&stream);
+  EXPECT_EQ(result, Z_STREAM_END);
+  const std::uint64_t side = corpus::kBombSide;
+  EXPECT_EQ(inflated, side * (1 + side * 3)) << "a filter byte and 30000 RGB pixels per row";
+}
+
+TEST(AwkwardCorpus, FakeHeaderJpegClaims65000By65000) {
+  const std::string jpeg = corpus::jpeg_claiming_65000();
+  const VImage header = VImage::new_from_buffer(jpeg.data(), jpeg.size(), "");
+  EXPECT_EQ(header.width(), corpus::kFakeSide);
+  EXPECT_EQ(header.height(), corpus::kFakeSide);
+  EXPECT_LT(jpeg.size(), 64u << 10);
+}
+
+TEST(AwkwardCorpus, OrientedJpegsCarryTheirExifTagAndMarker) {
+  for (int orientation = 1; orientation <= 8; ++orientation) {
+    const VImage image = load(corpus::oriented_jpeg(orientation));
+    EXPECT_EQ(image.get_int("orientation"), orientation);
+    const int marked = corpus::stored_marker_corner(orientation);
+    for (int corner = 0; corner < 4; ++corner) {
+      const double brightness = corner_brightness(image, corner, 30);
+      if (corner == marked) {
+        EXPECT_GT(brightness, 230) << "orientation " << orientation << " corner " << corner;
+      } else {
+        EXPECT_LT(brightness, 90) << "orientation " << orientation << " corner " << corner;
+      }
+    }
+  }
+}
+
+TEST(AwkwardCorpus, ColourChecksTellTheDeliberateMistakeFromTheReference) {
+  // The colour tests below rely on these gaps: without colour management
+  // each colour-managed file lands far outside the bound.
+  EXPECT_GT(mean_de00(not_colour_managed(corpus::adobe_rgb_jpeg()),
+                      colour_managed(corpus::adobe_rgb_jpeg())),
+            2 * kColourBound);
+  EXPECT_GT(mean_de00(not_colour_managed(corpus::cmyk_jpeg_without_profile()),
+                      colour_managed(corpus::cmyk_jpeg_without_profile())),
+            10 * kCmykColourBound);
+  EXPECT_GT(mean_de00(not_colour_managed(corpus::cmyk_jpeg_with_profile()),
+                      colour_managed(corpus::cmyk_jpeg_with_profile())),
+            10 * kCmykColourBound);
+  EXPECT_GT(mean_de00(not_colour_managed(corpus::png_16bit()), colour_managed(corpus::png_16bit())),
+            10 * kColourBound);
+}
+
+// ---------------------------------------------------------------------------
+// EXIF orientation 1-8.
+
+class ExifOrientation : public ::testing::TestWithParam<int> {};
+
+TEST_P(ExifOrientation, EndsWithTheMarkerInTheDisplayedTopLeftCorner) {
+  const int orientation = GetParam();
+  auto out = render(corpus::oriented_jpeg(orientation), as_is(), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  const bool swapped = orientation >= 5;
+  const int width = swapped ? corpus::kOrientedHeight : corpus::kOrientedWidth;
+  const int height = swapped ? corpus::kOrientedWidth : corpus::kOrientedHeight;
+  EXPECT_EQ(out->width, width);
+  EXPECT_EQ(out->height, height);
+  EXPECT_EQ(out->source.width, corpus::kOrientedWidth) << "source size is as stored";
+  EXPECT_EQ(out->source.height, corpus::kOrientedHeight);
+
+  const VImage image = load(out->bytes);
+  ASSERT_EQ(image.width(), width);
+  ASSERT_EQ(image.height(), height);
+  EXPECT_FALSE(has_orientation_other_than_1(image)) << "the tag must not rotate it twice";
+  EXPECT_GT(corner_brightness(image, 0, 30), 200) << "marker top-left";
+  EXPECT_LT(corner_brightness(image, 1, 30), 110) << "top-right dark";
+  EXPECT_LT(corner_brightness(image, 2, 30), 110) << "bottom-right dark";
+  EXPECT_LT(corner_brightness(image, 3, 30), 110) << "bottom-left dark";
+}
+
+TEST_P(ExifOrientation, KeepsTheMarkerTopLeftAfterAResize) {
+  const int orientation = GetParam();
+  auto out = render(corpus::oriented_jpeg(orientation), fit_in(300, 300), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  const bool swapped = orientation >= 5;
+  EXPECT_EQ(out->width, swapped ? 200 : 300);
+  EXPECT_EQ(out->height, swapped ? 300 : 200);
+  const VImage image = load(out->bytes);
+  EXPECT_GT(corner_brightness(image, 0, 12, 4), 200) << "marker top-left";
+  EXPECT_LT(corner_brightness(image, 2, 12, 4), 110) << "bottom-right dark";
+}
+
+INSTANTIATE_TEST_SUITE_P(AllEight, ExifOrientation, ::testing::Range(1, 9),
+                         [](const auto& instance) {
+                           return "Orientation" + std::to_string(instance.param);
+                         });
+
+// ---------------------------------------------------------------------------
+// Colour: CMYK, Adobe RGB, 16-bit, palette, grayscale.
+
+struct ColourCase {
+  const char* name;
+  std::string (*make)();
+  double bound;
+  const char* output_loader;
+  bool may_keep_16_bits;  // PNG can carry 16-bit sRGB ("rgb16")
+};
+
+void PrintTo(const ColourCase& param, std::ostream* out) {
+  *out << param.name;
+}
+
+class ColourManaged : public ::testing::TestWithParam<ColourCase> {};
+
+TEST_P(ColourManaged, ComesOutAsSrgbCloseToTheReferenceRendering) {
+  const ColourCase& param = GetParam();
+  const std::string input = param.make();
+  auto out = render(input, fit_in(320, 320), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  EXPECT_EQ(out->width, 320);
+  EXPECT_EQ(out->height, 200);
+  const auto decoded = decode(out->bytes);
+  EXPECT_EQ(decoded.loader, param.output_loader);
+  EXPECT_EQ(decoded.bands, 3) << "no CMYK, no alpha";
+  EXPECT_TRUE(decoded.interpretation == "srgb" ||
+              (param.may_keep_16_bits && decoded.interpretation == "rgb16"))
+      << decoded.interpretation;
+
+  const VImage output = load(out->bytes);
+  const VImage reference = colour_managed(input);
+  const double difference = mean_de00(output, reference);
+  EXPECT_LT(difference, param.bound) << "mean dE00 to the colour-managed reference";
+  EXPECT_GT(mean_de00(output, not_colour_managed(input)), param.bound)
+      << "the output must not equal the stored samples read as sRGB";
+}
+
+TEST_P(ColourManaged, CarriesNoProfileThatContradictsItsSrgbPixels) {
+  const ColourCase& param = GetParam();
+  auto out = render(param.make(), fit_in(320, 320), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  const VImage output = load(out->bytes);
+  if (output.get_typeof("icc-profile-data") == 0) return;  // untagged means sRGB
+  // A kept profile must describe sRGB: converting through it changes nothing.
+  const VImage through = output.icc_transform(
+      "srgb", VImage::option()->set("embedded", true)->set("intent", VIPS_INTENT_RELATIVE));
+  EXPECT_LT(mean_de00(through, output), 0.5) << "embedded profile is not sRGB";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AwkwardFiles, ColourManaged,
+    ::testing::Values(
+        ColourCase{"CmykJpegWithoutProfile", corpus::cmyk_jpeg_without_profile, kCmykColourBound,
+                   "jpegload_buffer", false},
+        ColourCase{"CmykJpegWithProfile", corpus::cmyk_jpeg_with_profile, kCmykColourBound,
+                   "jpegload_buffer", false},
+        ColourCase{"AdobeRgbJpeg", corpus::adobe_rgb_jpeg, kColourBound, "jpegload_buffer", false},
+        ColourCase{"Png16Bit", corpus::png_16bit, kColourBound, "pngload_buffer", true}),
+    [](const auto& instance) { return std::string(instance.param.name); });
+
+TEST(RenderColour, Turns16BitPngIntoAnEightBitJpegOfTheSameColours) {
+  const std::string input = corpus::png_16bit();
+  auto out = render(input, fit_in(320, 320, "jpeg"), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  const VImage output = load(out->bytes);
+  EXPECT_EQ(output.format(), VIPS_FORMAT_UCHAR);
+  EXPECT_LT(mean_de00(output, colour_managed(input)), kColourBound);
+  EXPECT_GT(mean_de00(output, not_colour_managed(input)), kColourBound)
+      << "16-bit samples clipped to 8 bits";
+}
+
+struct PlainCase {
+  const char* name;
+  std::string (*make)();
+  const char* format;         // Rendered::format, the input's format under "keep"
+  const char* output_loader;  // what reads the output back
+  const char* heif_compression;
+};
+
+void PrintTo(const PlainCase& param, std::ostream* out) {
+  *out << param.name;
+}
+
+class PlainFormats : public ::testing::TestWithParam<PlainCase> {};
+
+TEST_P(PlainFormats, KeepTheirFormatSizeAndColours) {
+  const PlainCase& param = GetParam();
+  const std::string input = param.make();
+  auto out = render(input, fit_in(320, 320), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  EXPECT_EQ(out->source.format, param.format);
+  EXPECT_EQ(out->source.width, corpus::kPhotoWidth);
+  EXPECT_EQ(out->source.height, corpus::kPhotoHeight);
+  EXPECT_EQ(out->source.frames, 1);
+  EXPECT_EQ(out->format, param.format);
+  EXPECT_EQ(out->width, 320);
+  EXPECT_EQ(out->height, 200);
+  EXPECT_EQ(out->frames, 1);
+  const VImage output = load(out->bytes);
+  EXPECT_EQ(output.width(), 320);
+  EXPECT_EQ(output.height(), 200);
+  EXPECT_EQ(std::string(output.get_string("vips-loader")), param.output_loader);
+  if (param.heif_compression[0] != '\0') {
+    EXPECT_EQ(std::string(output.get_string("heif-compression")), param.heif_compression);
+  }
+  EXPECT_EQ(output.bands(), 3);
+  EXPECT_LT(mean_de00(output, colour_managed(input)), kColourBound);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AwkwardFiles, PlainFormats,
+    ::testing::Values(PlainCase{"Photo", corpus::photo_jpeg, "jpeg", "jpegload_buffer", ""},
+                      PlainCase{"ProgressiveJpeg", corpus::progressive_jpeg, "jpeg",
+                                "jpegload_buffer", ""},
+                      PlainCase{"PalettePng", corpus::palette_png, "png", "pngload_buffer", ""},
+                      PlainCase{"Webp", corpus::webp, "webp", "webpload_buffer", ""},
+                      PlainCase{"Avif", corpus::avif, "avif", "heifload_buffer", "av1"},
+                      PlainCase{"Heic", corpus::heic, "heif", "heifload_buffer", "hevc"},
+                      PlainCase{"Tiff", corpus::tiff, "tiff", "tiffload_buffer", ""}),
+    [](const auto& instance) { return std::string(instance.param.name); });
+
+TEST(RenderColour, ReportsAProgressiveJpegAsProgressive) {
+  auto progressive = render(corpus::progressive_jpeg(), fit_in(320, 320), Limits{});
+  ASSERT_TRUE(progressive.ok()) << describe(progressive.error());
+  EXPECT_TRUE(progressive->source.progressive);
+  auto baseline = render(corpus::photo_jpeg(), fit_in(320, 320), Limits{});
+  ASSERT_TRUE(baseline.ok()) << describe(baseline.error());
+  EXPECT_FALSE(baseline->source.progressive);
+}
+
+TEST(RenderColour, KeepsGrayscaleJpegAndPngGrey) {
+  for (const std::string& input : {corpus::grayscale_jpeg(), corpus::grayscale_png()}) {
+    auto out = render(input, fit_in(320, 320), Limits{});
+    ASSERT_TRUE(out.ok()) << describe(out.error());
+    EXPECT_EQ(out->width, 320);
+    EXPECT_EQ(out->height, 200);
+    const VImage output = load(out->bytes);
+    const VImage lab = output.colourspace(VIPS_INTERPRETATION_LAB);
+    EXPECT_LT(lab[1].abs().avg(), 1.0) << "no colour cast (a*)";
+    EXPECT_LT(lab[2].abs().avg(), 1.0) << "no colour cast (b*)";
+    EXPECT_LT(mean_de00(output, colour_managed(input)), kColourBound);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Alpha.
+
+TEST(RenderAlpha, FlattensRgbaPngOntoWhiteWhenWritingJpeg) {
+  auto out = render(corpus::rgba_png_with_transparent_half(), as_is("jpeg"), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  const VImage output = load(out->bytes);
+  ASSERT_EQ(output.bands(), 3);
+  const auto transparent = mean_rgb(output, 20, 20, 160, 160);
+  for (double value : transparent) EXPECT_GT(value, 240) << "transparent area is white, not black";
+  const auto red = mean_rgb(output, 220, 20, 160, 160);
+  EXPECT_GT(red[0], 230);
+  EXPECT_LT(red[1], 30);
+  EXPECT_LT(red[2], 30);
+}
+
+TEST(RenderAlpha, KeepsTheAlphaChannelWhenWritingPng) {
+  auto out = render(corpus::rgba_png_with_transparent_half(), as_is("png"), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  const VImage output = load(out->bytes);
+  ASSERT_EQ(output.bands(), 4);
+  EXPECT_EQ(output.extract_area(0, 0, 200, 200)[3].max(), 0) << "still fully transparent";
+  EXPECT_EQ(output.extract_area(200, 0, 200, 200)[3].min(), 255) << "still opaque";
+}
+
+// ---------------------------------------------------------------------------
+// Animation.
+
+class Animated : public ::testing::TestWithParam<std::string> {};
+
+void expect_frame_colour(const VImage& image, int frame, int page_height, int colour_frame) {
+  const auto expected = corpus::frame_colour(colour_frame);
+  const auto seen = mean_rgb(image, image.width() / 4, frame * page_height + page_height / 4,
+                             image.width() / 2, page_height / 2);
+  for (std::size_t band = 0; band < 3; ++band) {
+    EXPECT_NEAR(seen[band], expected[band], 12) << "frame " << frame << " band " << band;
+  }
+}
+
+TEST_P(Animated, GivesTheFirstFrameOnlyByDefault) {
+  auto out = render(corpus::animated(GetParam(), 5), as_is(), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  EXPECT_EQ(out->source.frames, 5);
+  EXPECT_EQ(out->source.format, GetParam());
+  EXPECT_EQ(out->frames, 1);
+  EXPECT_EQ(out->format, GetParam());
+  EXPECT_EQ(out->width, corpus::kFrameWidth);
+  EXPECT_EQ(out->height, corpus::kFrameHeight);
+  const VImage all = load(out->bytes, "n=-1");
+  EXPECT_EQ(all.height(), corpus::kFrameHeight) << "one frame in the file";
+  expect_frame_colour(all, 0, corpus::kFrameHeight, 0);
+}
+
+TEST_P(Animated, GivesEveryFrameOnRequestKeepingThePageHeight) {
+  Recipe recipe = as_is();
+  recipe.animation.all_frames = true;
+  auto out = render(corpus::animated(GetParam(), 5), recipe, Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  EXPECT_EQ(out->frames, 5);
+  EXPECT_EQ(out->width, corpus::kFrameWidth);
+  EXPECT_EQ(out->height, corpus::kFrameHeight) << "height of one frame";
+  const VImage all = load(out->bytes, "n=-1");
+  EXPECT_EQ(all.get_int("n-pages"), 5);
+  EXPECT_EQ(all.get_int("page-height"), corpus::kFrameHeight);
+  EXPECT_EQ(all.height(), 5 * corpus::kFrameHeight);
+  for (int frame = 0; frame < 5; ++frame)
+    expect_frame_colour(all, frame, corpus::kFrameHeight, frame);
+}
+
+TEST_P(Animated, ResizesEveryFrameAlike) {
+  Recipe recipe = fit_in(80, 80);
+  recipe.animation.all_frames = true;
+  auto out = render(corpus::animated(GetParam(), 4), recipe, Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  EXPECT_EQ(out->frames, 4);
+  EXPECT_EQ(out->width, 80);
+  EXPECT_EQ(out->height, 60);
+  const VImage all = load(out->bytes, "n=-1");
+  EXPECT_EQ(all.get_int("n-pages"), 4);
+  EXPECT_EQ(all.get_int("page-height"), 60);
+  EXPECT_EQ(all.width(), 80);
+  EXPECT_EQ(all.height(), 4 * 60);
+  for (int frame = 0; frame < 4; ++frame) expect_frame_colour(all, frame, 60, frame);
+}
+
+TEST_P(Animated, RejectsMoreFramesThanTheLimitAsTooLarge) {
+  Recipe recipe = as_is();
+  recipe.animation.all_frames = true;
+  Limits limits;
+  limits.max_frames = 4;
+  auto out = render(corpus::animated(GetParam(), 5), recipe, limits);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().reason, Reason::image_too_large) << describe(out.error());
+  limits.max_frames = 5;
+  auto at_limit = render(corpus::animated(GetParam(), 5), recipe, limits);
+  EXPECT_TRUE(at_limit.ok()) << describe(at_limit.error());
+}
+
+INSTANTIATE_TEST_SUITE_P(GifAndWebp, Animated, ::testing::Values("gif", "webp"),
+                         [](const auto& instance) { return instance.param; });
+
+// ---------------------------------------------------------------------------
+// Tiny images.
+
+TEST(RenderTiny, KeepsAOneByOnePixelImage) {
+  auto out = render(corpus::one_by_one_png(), as_is(), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  EXPECT_EQ(out->width, 1);
+  EXPECT_EQ(out->height, 1);
+  const auto pixel = mean_rgb(load(out->bytes), 0, 0, 1, 1);
+  EXPECT_NEAR(pixel[0], 200, 1);
+  EXPECT_NEAR(pixel[1], 100, 1);
+  EXPECT_NEAR(pixel[2], 50, 1);
+}
+
+TEST(RenderTiny, DoesNotEnlargeAOneByOnePixelImageIntoABox) {
+  auto out = render(corpus::one_by_one_png(), fit_in(100, 100, "jpeg"), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  EXPECT_EQ(out->width, 1);
+  EXPECT_EQ(out->height, 1);
+  EXPECT_EQ(decode(out->bytes).width, 1);
+}
+
+// ---------------------------------------------------------------------------
+// Rejected files, each with its reason.
+
+void expect_rejected(const std::string& bytes, Reason reason, const Limits& limits = Limits{}) {
+  auto out = render(bytes, fit_in(320, 320), limits);
+  ASSERT_FALSE(out.ok()) << "rendered " << out->width << "x" << out->height;
+  EXPECT_EQ(out.error().reason, reason) << describe(out.error());
+  EXPECT_FALSE(out.error().message.empty());
+}
+
+TEST(RenderRejects, ATruncatedJpegAsDecodeFailed) {
+  expect_rejected(corpus::truncated_jpeg(), Reason::decode_failed);
+}
+
+TEST(RenderRejects, AZeroByteFileAsEmptyObject) {
+  expect_rejected(corpus::zero_bytes(), Reason::empty_object);
+}
+
+TEST(RenderRejects, TextNamedJpgAsNotAnImage) {
+  expect_rejected(corpus::text_named_jpg(), Reason::not_an_image);
+}
+
+TEST(RenderRejects, SvgAsNotAnImageBecauseItsLoaderIsUntrusted) {
+  expect_rejected(corpus::svg(), Reason::not_an_image);
+}
+
+TEST(RenderRejects, The30000PixelPngBombAsTooLargeFromTheHeader) {
+  const std::string bomb = corpus::png_bomb();
+  const auto started = std::chrono::steady_clock::now();
+  expect_rejected(bomb, Reason::image_too_large);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  // Inflating the IDAT alone takes seconds; the header is microseconds.
+  EXPECT_LT(elapsed, std::chrono::milliseconds(500)) << "decided before decoding";
+  auto header = inspect(bomb, Limits{});
+  ASSERT_FALSE(header.ok());
+  EXPECT_EQ(header.error().reason, Reason::image_too_large) << describe(header.error());
+  EXPECT_NE(header.error().message.find("30000x30000"), std::string::npos)
+      << header.error().message;
+}
+
+TEST(RenderRejects, AJpegHeaderClaiming65000By65000AsTooLarge) {
+  expect_rejected(corpus::jpeg_claiming_65000(), Reason::image_too_large);
+  auto header = inspect(corpus::jpeg_claiming_65000(), Limits{});
+  ASSERT_FALSE(header.ok());
+  EXPECT_EQ(header.error().reason, Reason::image_too_large) << describe(header.error());
+}
+
+TEST(RenderRejects, AFormatMissingFromAllowedFormatsAsNotAnImage) {
+  Limits only_jpeg;
+  only_jpeg.allowed_formats = {"jpeg"};
+  expect_rejected(corpus::palette_png(), Reason::not_an_image, only_jpeg);
+  expect_rejected(corpus::webp(), Reason::not_an_image, only_jpeg);
+  auto jpeg = render(corpus::photo_jpeg(), fit_in(320, 320), only_jpeg);
+  EXPECT_TRUE(jpeg.ok()) << describe(jpeg.error());
+}
+
+TEST(RenderRejects, AvifWhenOnlyHeicIsAllowed) {
+  Limits only_heif;
+  only_heif.allowed_formats = {"heif"};
+  expect_rejected(corpus::avif(), Reason::not_an_image, only_heif);
+  auto heic = render(corpus::heic(), fit_in(320, 320), only_heif);
+  EXPECT_TRUE(heic.ok()) << describe(heic.error());
+}
+
+TEST(Inspect, ReadsTheHeaderOfEveryAcceptedFormat) {
+  struct Case {
+    std::string bytes;
+    const char* format;
+    int width, height, frames;
+  };
+  const Case cases[] = {
+      {corpus::photo_jpeg(), "jpeg", corpus::kPhotoWidth, corpus::kPhotoHeight, 1},
+      {corpus::palette_png(), "png", corpus::kPhotoWidth, corpus::kPhotoHeight, 1},
+      {corpus::webp(), "webp", corpus::kPhotoWidth, corpus::kPhotoHeight, 1},
+      {corpus::avif(), "avif", corpus::kPhotoWidth, corpus::kPhotoHeight, 1},
+      {corpus::heic(), "heif", corpus::kPhotoWidth, corpus::kPhotoHeight, 1},
+      {corpus::tiff(), "tiff", corpus::kPhotoWidth, corpus::kPhotoHeight, 1},
+      {corpus::animated("gif", 3), "gif", corpus::kFrameWidth, corpus::kFrameHeight, 3},
+      {corpus::animated("webp", 3), "webp", corpus::kFrameWidth, corpus::kFrameHeight, 3},
+      {corpus::oriented_jpeg(6), "jpeg", corpus::kOrientedWidth, corpus::kOrientedHeight, 1},
+  };
+  for (const auto& c : cases) {
+    auto info = inspect(c.bytes, Limits{});
+    ASSERT_TRUE(info.ok()) << c.format << ": " << describe(info.error());
+    EXPECT_EQ(info->format, c.format);
+    EXPECT_EQ(info->width, c.width) << c.format;
+    EXPECT_EQ(info->height, c.height) << c.format;
+    EXPECT_EQ(info->frames, c.frames) << c.format;
+  }
+}
+
+}  // namespace
+}  // namespace imgpipe::image
