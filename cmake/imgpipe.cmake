@@ -33,7 +33,12 @@ function(imgpipe_test name)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
   target_compile_options(${name} PRIVATE ${IMGPIPE_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main)
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 900 DISCOVERY_TIMEOUT 30)
+  set(test_environment "")
+  if(IMGPIPE_SANITIZE)
+    set(test_environment "LSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/lsan.supp")
+  endif()
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 900
+                       ENVIRONMENT "${test_environment}" DISCOVERY_TIMEOUT 30)
 endfunction()
 
 include(GoogleTest)

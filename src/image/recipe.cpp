@@ -21,24 +21,41 @@ const char* gravity_name(Gravity gravity) {
   return "centre";
 }
 
+namespace {
+
+struct FormatInfo {
+  std::string_view name, extension, content_type;
+};
+
+// Every format imgpipe reads and writes: its name in configuration, the
+// extension {format} puts in keys, and the Content-Type of outputs.
+constexpr FormatInfo kFormats[] = {
+    {"jpeg", "jpg", "image/jpeg"},  {"png", "png", "image/png"},   {"webp", "webp", "image/webp"},
+    {"gif", "gif", "image/gif"},    {"tiff", "tif", "image/tiff"}, {"heif", "heic", "image/heif"},
+    {"avif", "avif", "image/avif"},
+};
+
+const FormatInfo* find_format(std::string_view name) {
+  for (const auto& format : kFormats) {
+    if (format.name == name) return &format;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 const char* format_extension(const std::string& format) {
-  if (format == "jpeg") return "jpg";
-  if (format == "tiff") return "tif";
-  if (format == "heif") return "heic";
-  if (format == "png") return "png";
-  if (format == "webp") return "webp";
-  if (format == "gif") return "gif";
-  if (format == "avif") return "avif";
-  return "bin";
+  const auto* info = find_format(format);
+  return info != nullptr ? info->extension.data() : "bin";
+}
+
+std::string_view content_type_of(std::string_view format) {
+  const auto* info = find_format(format);
+  return info != nullptr ? info->content_type : "application/octet-stream";
 }
 
 bool known_input_format(const std::string& format) {
-  static constexpr std::string_view formats[] = {"jpeg", "png",  "webp", "gif",
-                                                 "tiff", "heif", "avif"};
-  for (auto known : formats) {
-    if (format == known) return true;
-  }
-  return false;
+  return find_format(format) != nullptr;
 }
 
 bool known_output_format(const std::string& format) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -123,7 +124,8 @@ struct Limits {
 
 // Names used in configuration, logs and docs.
 const char* gravity_name(Gravity gravity);
-const char* format_extension(const std::string& format);  // "jpeg" -> "jpg"
+const char* format_extension(const std::string& format);    // "jpeg" -> "jpg"
+std::string_view content_type_of(std::string_view format);  // "jpeg" -> "image/jpeg"
 bool known_output_format(const std::string& format);
 bool known_input_format(const std::string& format);
 

@@ -11,17 +11,8 @@ Runtime::Runtime(const char* program_name) {
   vips_block_untrusted_set(TRUE);
 }
 
-Runtime::~Runtime() { vips_shutdown(); }
-
-std::string_view content_type_of(std::string_view format) {
-  if (format == "jpeg") return "image/jpeg";
-  if (format == "png") return "image/png";
-  if (format == "webp") return "image/webp";
-  if (format == "gif") return "image/gif";
-  if (format == "tiff") return "image/tiff";
-  if (format == "heif") return "image/heif";
-  if (format == "avif") return "image/avif";
-  return "application/octet-stream";
+Runtime::~Runtime() {
+  vips_shutdown();
 }
 
 }  // namespace imgpipe::image

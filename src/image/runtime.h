@@ -1,11 +1,9 @@
-// The libvips runtime for a server process, and MIME types of the formats
-// imgpipe writes. Nothing outside src/image includes vips.
+// The libvips runtime for a server process. Nothing outside src/image
+// includes vips.
 //
 // Thread-safety: create exactly one Runtime, in main, before other threads
 // use src/image; the functions are pure.
 #pragma once
-
-#include <string_view>
 
 namespace imgpipe::image {
 
@@ -19,8 +17,5 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 };
-
-// "jpeg" -> "image/jpeg"; application/octet-stream for unknown names.
-std::string_view content_type_of(std::string_view format);
 
 }  // namespace imgpipe::image

@@ -7,6 +7,7 @@
 #include <vips/vips8>
 
 #include "image/runtime.h"
+#include "support/awkward_corpus.h"
 
 namespace imgpipe::testing_support {
 namespace {
@@ -41,13 +42,7 @@ VImage gradient(int width, int height, int bands) {
   return rgb;
 }
 
-std::string save(const VImage& image, const std::string& suffix) {
-  void* buffer = nullptr;
-  size_t length = 0;
-  image.write_to_buffer(suffix.c_str(), &buffer, &length);
-  std::unique_ptr<void, decltype(&g_free)> owned(buffer, &g_free);
-  return std::string(static_cast<const char*>(buffer), length);
-}
+using golden::save;
 
 }  // namespace
 
