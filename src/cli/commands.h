@@ -20,7 +20,7 @@ struct ProcessOptions {
 
 int run_worker(const CommonOptions& common);
 int run_setup(const CommonOptions& common, int partitions_override);
-int run_validate(const CommonOptions& common);
+int run_validate(const CommonOptions& common, bool local);
 int run_process(const CommonOptions& common, const ProcessOptions& options);
 int run_show_config(const CommonOptions& common, bool reference);
 

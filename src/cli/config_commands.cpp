@@ -5,8 +5,9 @@
 
 namespace imgpipe::cli {
 
-int run_validate(const CommonOptions& common) {
-  auto config = pipeline::load_config(common.config_path, pipeline::process_environment());
+int run_validate(const CommonOptions& common, bool local) {
+  auto config = pipeline::load_config(common.config_path, pipeline::process_environment(),
+                                      local ? pipeline::Use::local : pipeline::Use::worker);
   if (!config) {
     std::cerr << config.error().message << '\n';
     return 2;

@@ -35,8 +35,12 @@ int main(int argc, char** argv) {
                    "Partitions of the event topic (default: kafka.partitions)")
       ->check(CLI::Range(1, 10000));
 
+  bool local = false;
   auto* validate = app.add_subcommand("validate", "Check a configuration; print every problem");
   add_config(validate);
+  validate->add_flag(
+      "--local", local,
+      "Check it for imgpipe process: Kafka and S3 connection settings are not needed");
 
   ProcessOptions process_options;
   auto* process = app.add_subcommand(
@@ -44,10 +48,13 @@ int main(int argc, char** argv) {
       "Run the rules on local files (file name = key); outputs go to DIR/<bucket>/<key>, one JSON\n"
       "line per input on stdout; exit 0 when all succeeded, 2 when any was rejected");
   add_config(process);
-  process->add_option("--output-dir", process_options.output_dir, "Where outputs are written")->required();
+  process->add_option("--output-dir", process_options.output_dir, "Where outputs are written")
+      ->required();
   process->add_option("--bucket", process_options.bucket, "Bucket the files stand in for")
       ->capture_default_str();
-  process->add_option("inputs", process_options.inputs, "Image files")->required()->check(CLI::ExistingFile);
+  process->add_option("inputs", process_options.inputs, "Image files")
+      ->required()
+      ->check(CLI::ExistingFile);
 
   bool reference = false;
   auto* config = app.add_subcommand("config", "Print the effective configuration (secrets hidden)");
@@ -58,7 +65,7 @@ int main(int argc, char** argv) {
 
   if (*run) return run_worker(common);
   if (*setup) return run_setup(common, partitions);
-  if (*validate) return run_validate(common);
+  if (*validate) return run_validate(common, local);
   if (*process) return run_process(common, process_options);
   if (*config) return run_show_config(common, reference);
   return 2;

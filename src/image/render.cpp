@@ -269,7 +269,7 @@ bool swaps_axes(int orientation) {
 // scale-on-load) when the first operation is a resize; returns whether the
 // first operation was consumed.
 std::pair<VImage, bool> load(std::string_view bytes, const Recipe& recipe, const SourceInfo& source,
-                             int orientation, const std::string& options) {
+                             const std::string& options) {
   const Operation* first = recipe.operations.empty() ? nullptr : &recipe.operations.front();
   const auto* resize = first ? std::get_if<Resize>(first) : nullptr;
   const auto* square = first ? std::get_if<SquareCrop>(first) : nullptr;
@@ -281,7 +281,7 @@ std::pair<VImage, bool> load(std::string_view bytes, const Recipe& recipe, const
 
   int upright_width = source.width;
   int upright_height = source.height;
-  if (recipe.autorotate && swaps_axes(orientation)) std::swap(upright_width, upright_height);
+  if (recipe.autorotate && swaps_axes(source.orientation)) std::swap(upright_width, upright_height);
 
   auto blob = borrow(bytes);
   VOption* thumb =
@@ -444,7 +444,7 @@ std::uint64_t difference_hash(const VImage& image, int page_height) {
 }
 
 Result<Rendered> render_checked(std::string_view bytes, const Recipe& recipe, const Limits& limits,
-                                const SourceInfo& source, int orientation) {
+                                const SourceInfo& source) {
   const bool all_frames = recipe.animation.all_frames && source.frames > 1;
   if (all_frames) {
     if (source.frames > limits.max_frames) {
@@ -459,10 +459,14 @@ Result<Rendered> render_checked(std::string_view bytes, const Recipe& recipe, co
   const std::string format =
       recipe.encoder.format == "keep" ? source.format : recipe.encoder.format;
 
-  auto loaded = load(bytes, recipe, source, orientation, loader_options(limits, all_frames));
+  auto loaded = load(bytes, recipe, source, loader_options(limits, all_frames));
   VImage image = loaded.first;
-  if (recipe.to_srgb) image = to_srgb(image);
   const std::size_t first = loaded.second ? 1 : 0;
+  // thumbnail reads its input once, top to bottom; later operations (a
+  // rotation, a smart crop) may read in any order, so they get the small
+  // result in memory.
+  if (first < recipe.operations.size()) image = image.copy_memory();
+  if (recipe.to_srgb) image = to_srgb(image);
   const int frames = all_frames ? source.frames : 1;
   for (std::size_t i = first; i < recipe.operations.size(); ++i) {
     image = std::visit([&](const auto& op) { return ApplyOperation{recipe}(image, op); },
@@ -509,6 +513,7 @@ Result<SourceInfo> inspect(std::string_view bytes, const Limits& limits) {
     info.frames = std::max(1, int_field(header, "n-pages", 1));
     info.height = int_field(header, "page-height", header.height());
     info.progressive = int_field(header, "interlaced", 0) != 0;
+    info.orientation = int_field(header, "orientation", 1);
     if (!limits.allowed_formats.count(info.format)) {
       return make_error(Reason::not_an_image,
                         "format " + info.format + " is not in the allowed input formats");
@@ -525,10 +530,7 @@ Result<Rendered> render(std::string_view bytes, const Recipe& recipe, const Limi
   auto source = inspect(bytes, limits);
   if (!source) return source.error();
   try {
-    const VImage header = VImage::new_from_buffer(
-        bytes.data(), bytes.size(), "", VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
-    return render_checked(bytes, recipe, limits, source.value(),
-                          int_field(header, "orientation", 1));
+    return render_checked(bytes, recipe, limits, source.value());
   } catch (const vips::VError& error) {
     return make_error(Reason::decode_failed, vips_message(error));
   }

@@ -25,6 +25,7 @@ struct SourceInfo {
   int frames = 1;
   std::string format;  // jpeg, png, webp, gif, tiff, heif, avif
   bool progressive = false;
+  int orientation = 1;  // EXIF orientation, 1-8
 };
 
 struct Rendered {

@@ -950,3 +950,24 @@ TEST(RecipeNames, KnowTheFormatsAndTheirExtensions) {
 
 }  // namespace
 }  // namespace imgpipe::image
+
+namespace imgpipe::image {
+namespace {
+
+// Regression: after a shrink-on-load resize the image was still read
+// sequentially, so an operation reading it bottom-up failed with
+// "VipsJpeg: out of order read" on large inputs (found by the benchmark).
+TEST(OperationsAfterAResize, MayReadThePixelsInAnyOrder) {
+  const std::string large = testing_support::make_image(5000, 3000, ".jpg");
+  for (const Operation& after :
+       {Operation{Rotate{180}}, Operation{Flip{false}}, Operation{Rotate{90}},
+        Operation{Crop{200, 200, Gravity::attention}}}) {
+    Recipe recipe;
+    recipe.operations = {Resize{1024, 1024}, after};
+    auto out = render(large, recipe, Limits{});
+    ASSERT_TRUE(out.ok()) << out.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace imgpipe::image
