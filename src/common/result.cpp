@@ -8,7 +8,10 @@ std::string_view reason_name(Reason reason) {
     case Reason::object_missing: return "object_missing";
     case Reason::empty_object: return "empty_object";
     case Reason::not_an_image: return "not_an_image";
-    case Reason::image_too_large: return "image_too_large";
+    case Reason::too_many_bytes: return "too_many_bytes";
+    case Reason::too_many_pixels: return "too_many_pixels";
+    case Reason::too_many_frames: return "too_many_frames";
+    case Reason::format_not_allowed: return "format_not_allowed";
     case Reason::decode_failed: return "decode_failed";
     case Reason::encode_failed: return "encode_failed";
     case Reason::access_denied: return "access_denied";

@@ -34,9 +34,9 @@ Blob borrow(std::string_view bytes) {
 Status check_bytes(std::string_view bytes, const Limits& limits) {
   if (bytes.empty()) return make_error(Reason::empty_object, "object is empty (0 bytes)");
   if (bytes.size() > limits.max_input_bytes) {
-    return make_error(Reason::image_too_large, std::to_string(bytes.size()) +
-                                                   " bytes exceeds the limit of " +
-                                                   std::to_string(limits.max_input_bytes));
+    return make_error(Reason::too_many_bytes, std::to_string(bytes.size()) +
+                                                  " bytes exceeds the limit of " +
+                                                  std::to_string(limits.max_input_bytes));
   }
   return ok_status();
 }
@@ -51,7 +51,7 @@ Status check_loader(std::string_view bytes) {
   const auto* type_class = vips_class_find("VipsForeignLoad", loader);
   if (type_class == nullptr ||
       (VIPS_OPERATION_CLASS(type_class)->flags & VIPS_OPERATION_UNTRUSTED) != 0) {
-    return make_error(Reason::not_an_image,
+    return make_error(Reason::format_not_allowed,
                       std::string("format not accepted from untrusted input (") + loader + ")");
   }
   return ok_status();
@@ -90,7 +90,7 @@ std::string loader_options(const Limits& limits, bool all_frames) {
 Status check_pixels(std::uint64_t width, std::uint64_t height, std::uint64_t frames,
                     const Limits& limits) {
   if (width * height * frames > limits.max_input_pixels) {
-    return make_error(Reason::image_too_large,
+    return make_error(Reason::too_many_pixels,
                       std::to_string(width) + "x" + std::to_string(height) +
                           (frames > 1 ? " x " + std::to_string(frames) + " frames" : "") +
                           " exceeds the limit of " + std::to_string(limits.max_input_pixels) +
@@ -448,7 +448,7 @@ Result<Rendered> render_checked(std::string_view bytes, const Recipe& recipe, co
   const bool all_frames = recipe.animation.all_frames && source.frames > 1;
   if (all_frames) {
     if (source.frames > limits.max_frames) {
-      return make_error(Reason::image_too_large, std::to_string(source.frames) +
+      return make_error(Reason::too_many_frames, std::to_string(source.frames) +
                                                      " frames exceeds the limit of " +
                                                      std::to_string(limits.max_frames));
     }
@@ -515,7 +515,7 @@ Result<SourceInfo> inspect(std::string_view bytes, const Limits& limits) {
     info.progressive = int_field(header, "interlaced", 0) != 0;
     info.orientation = int_field(header, "orientation", 1);
     if (!limits.allowed_formats.count(info.format)) {
-      return make_error(Reason::not_an_image,
+      return make_error(Reason::format_not_allowed,
                         "format " + info.format + " is not in the allowed input formats");
     }
     if (auto pixels = check_pixels(info.width, info.height, 1, limits); !pixels)

@@ -2,7 +2,8 @@
 // Also the per-image facts datasets want (perceptual hash, sizes, format).
 //
 // Failures carry reason codes: empty_object, not_an_image (unknown, blocked
-// or disallowed format), image_too_large (bytes, pixels or frames, decided
+// format), format_not_allowed (blocked loader or not in allowed_formats),
+// too_many_bytes / too_many_pixels / too_many_frames (decided
 // from the header before decoding), decode_failed (broken or truncated
 // under the fail_on policy), encode_failed.
 //

@@ -136,7 +136,7 @@ std::vector<Setting> declare_settings() {
           [](Config& c) -> int& { return c.pipeline.max_in_flight; }, 0, 10000),
       big_number(
           "pipeline.max_input_bytes", "IMGPIPE_MAX_INPUT_BYTES",
-          "Objects larger than this are rejected (image_too_large)",
+          "Objects larger than this are rejected (too_many_bytes)",
           [](Config& c) -> long long& { return c.pipeline.max_input_bytes; }, 1, 1ll << 40),
       big_number(
           "pipeline.max_input_pixels", "IMGPIPE_MAX_INPUT_PIXELS",

@@ -118,7 +118,8 @@ std::optional<Status> Job::write(const Product& product, std::stop_token stop) {
   put.metadata = product.metadata;
   put.body = product.body;
   auto written = with_retries(
-      "put", product.key, [&] { return store_.put_object(product.bucket, product.key, put); }, stop);
+      "put", product.key, [&] { return store_.put_object(product.bucket, product.key, put); },
+      stop);
   if (!written) return std::nullopt;
   if (!written->ok()) return Status(written->error());
   if (product.sidecar_key.empty()) return ok_status();
@@ -135,16 +136,16 @@ std::optional<Status> Job::write(const Product& product, std::stop_token stop) {
   return ok_status();
 }
 
-JobStatus Job::process_object(const events::ObjectEvent& event, const std::vector<const Rule*>& rules,
-                              std::stop_token stop) {
+JobStatus Job::process_object(const events::ObjectEvent& event,
+                              const std::vector<const Rule*>& rules, std::stop_token stop) {
   auto& metrics = Metrics::global();
   const auto start = Clock::now();
   const nlohmann::ordered_json context = {{"bucket", event.bucket}, {"key", event.key}};
   // The event says how large the object is: refuse before downloading it.
   if (event.size > limits_.max_input_bytes) {
-    count_failure(make_error(Reason::image_too_large, std::to_string(event.size) +
-                                                          " bytes exceeds the limit of " +
-                                                          std::to_string(limits_.max_input_bytes)),
+    count_failure(make_error(Reason::too_many_bytes, std::to_string(event.size) +
+                                                         " bytes exceeds the limit of " +
+                                                         std::to_string(limits_.max_input_bytes)),
                   context);
     return JobStatus::done;
   }

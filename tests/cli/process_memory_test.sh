@@ -2,7 +2,7 @@
 # Peak memory of `imgpipe process` on decompression bombs: a real 30000x30000
 # PNG (2.7 GB of pixels behind about 2.6 MB of deflate) and a JPEG whose SOF
 # header claims 65000x65000. Each must be rejected from its header: exit
-# status 2, one JSON line with "status":"rejected","reason":"image_too_large",
+# status 2, one JSON line with "status":"rejected","reason":"too_many_pixels",
 # no output written, and a peak RSS (getrusage of the child) under 200 MB.
 # A small valid PNG goes through the same configuration first, so that a
 # broken configuration or measurement cannot pass for a rejection.
@@ -156,8 +156,8 @@ with tempfile.TemporaryDirectory(prefix="imgpipe-memory-") as work:
             line = json.loads(stdout[0])
             check(line.get("status") == "rejected",
                   "%s: status %r, expected rejected" % (name, line.get("status")))
-            check(line.get("reason") == "image_too_large",
-                  "%s: reason %r, expected image_too_large" % (name, line.get("reason")))
+            check(line.get("reason") == "too_many_pixels",
+                  "%s: reason %r, expected too_many_pixels" % (name, line.get("reason")))
         check(not written, "%s: outputs written for a rejected input: %r" % (name, written))
         check(peak_kb < LIMIT_KB,
               "%s: peak RSS %.1f MB, limit 200 MB" % (name, peak_kb / 1024))

@@ -825,7 +825,7 @@ TEST(LimitsMaxInputBytes, RejectsOneByteOverAndAcceptsTheExactSize) {
   limits.max_input_bytes = input.size() - 1;
   auto over = render(input, with({}), limits);
   ASSERT_FALSE(over.ok());
-  EXPECT_EQ(over.error().reason, Reason::image_too_large) << describe(over.error());
+  EXPECT_EQ(over.error().reason, Reason::too_many_bytes) << describe(over.error());
   limits.max_input_bytes = input.size();
   EXPECT_TRUE(render(input, with({}), limits).ok());
 }
@@ -836,7 +836,7 @@ TEST(LimitsMaxInputPixels, RejectsOnePixelOverAndAcceptsTheExactCount) {
   limits.max_input_pixels = std::uint64_t{corpus::kPhotoWidth} * corpus::kPhotoHeight - 1;
   auto over = render(input, with({}), limits);
   ASSERT_FALSE(over.ok());
-  EXPECT_EQ(over.error().reason, Reason::image_too_large) << describe(over.error());
+  EXPECT_EQ(over.error().reason, Reason::too_many_pixels) << describe(over.error());
   limits.max_input_pixels += 1;
   EXPECT_TRUE(render(input, with({}), limits).ok());
 }
@@ -848,7 +848,7 @@ TEST(LimitsMaxInputPixels, CountsEveryFrameOfAnAnimation) {
   limits.max_input_pixels = std::uint64_t{corpus::kFrameWidth} * corpus::kFrameHeight * 3;
   auto out = render(corpus::animated("gif", 4), recipe, limits);
   ASSERT_FALSE(out.ok()) << "4 frames exceed the pixels of 3";
-  EXPECT_EQ(out.error().reason, Reason::image_too_large) << describe(out.error());
+  EXPECT_EQ(out.error().reason, Reason::too_many_pixels) << describe(out.error());
 }
 
 TEST(LimitsAllowedFormats, RejectsAFormatThatIsNotListed) {
@@ -856,7 +856,7 @@ TEST(LimitsAllowedFormats, RejectsAFormatThatIsNotListed) {
   limits.allowed_formats = {"png"};
   auto jpeg = render(corpus::photo_jpeg(), with({}), limits);
   ASSERT_FALSE(jpeg.ok());
-  EXPECT_EQ(jpeg.error().reason, Reason::not_an_image) << describe(jpeg.error());
+  EXPECT_EQ(jpeg.error().reason, Reason::format_not_allowed) << describe(jpeg.error());
   EXPECT_TRUE(render(corpus::palette_png(), with({}), limits).ok());
 }
 

@@ -112,7 +112,7 @@ TEST(DefaultRecipe, RejectsTooManyPixelsFromTheHeaderAlone) {
   small.max_input_pixels = 1'000'000;
   auto out = fit(make_image(2000, 1000, ".png"), small);
   ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.error().reason, Reason::image_too_large);
+  EXPECT_EQ(out.error().reason, Reason::too_many_pixels);
   EXPECT_NE(out.error().message.find("2000x1000"), std::string::npos) << out.error().message;
 }
 
@@ -121,13 +121,13 @@ TEST(DefaultRecipe, RejectsTooManyBytes) {
   small.max_input_bytes = 100;
   auto out = fit(make_image(200, 200, ".png"), small);
   ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.error().reason, Reason::image_too_large);
+  EXPECT_EQ(out.error().reason, Reason::too_many_bytes);
 }
 
 TEST(DefaultRecipe, RefusesUntrustedLoadersSuchAsSvg) {
   auto out = fit(R"(<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>)");
   ASSERT_FALSE(out.ok());
-  EXPECT_EQ(out.error().reason, Reason::not_an_image);
+  EXPECT_EQ(out.error().reason, Reason::format_not_allowed);
 }
 
 TEST(Inspect, ReadsDimensionsAndFormat) {

@@ -147,9 +147,9 @@ TEST_F(JobTest, RefusesAnObjectLargerThanTheLimitWithoutDownloadingIt) {
   config_.pipeline.max_input_bytes = 1000;
   const std::string event =
       R"({"Records":[{"eventName":"s3:ObjectCreated:Put","s3":{"bucket":{"name":"raw"},"object":{"key":"huge.jpg","size":5000000}}}]})";
-  const double before = failed_count("image_too_large");
+  const double before = failed_count("too_many_bytes");
   EXPECT_EQ(handle(event), JobStatus::done);
-  EXPECT_EQ(failed_count("image_too_large"), before + 1);
+  EXPECT_EQ(failed_count("too_many_bytes"), before + 1);
   EXPECT_EQ(store_.calls("get"), 0);
 }
 
