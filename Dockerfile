@@ -14,7 +14,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config \
       librdkafka-dev libvips-dev libcurl4-openssl-dev nlohmann-json3-dev \
       libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev \
-      libcpp-httplib-dev libgtest-dev libgmock-dev libjemalloc-dev \
+      libcpp-httplib-dev libgtest-dev libgmock-dev libjemalloc-dev zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
