@@ -105,9 +105,9 @@ class Metrics {
   Family<Counter> outputs_written{"imgpipe_outputs_written_total",
                                   "Output objects written, by variant (output name in the rules)",
                                   "variant"};
-  Family<Counter> progressive_inputs{"imgpipe_progressive_inputs_total",
-                                     "Progressive JPEG inputs (they decode slower and use more memory)",
-                                     ""};
+  Family<Counter> progressive_inputs{
+      "imgpipe_progressive_inputs_total",
+      "Progressive JPEG inputs (they decode slower and use more memory)", ""};
   Family<Counter> bytes_in{"imgpipe_input_bytes_total", "Bytes read from the object store", ""};
   Family<Counter> bytes_out{"imgpipe_output_bytes_total", "Bytes written to the object store", ""};
   Family<Gauge> in_flight{"imgpipe_in_flight", "Messages being processed now", ""};
