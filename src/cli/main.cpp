@@ -52,9 +52,8 @@ int main(int argc, char** argv) {
       ->required();
   process->add_option("--bucket", process_options.bucket, "Bucket the files stand in for")
       ->capture_default_str();
-  process->add_option("inputs", process_options.inputs, "Image files")
-      ->required()
-      ->check(CLI::ExistingFile);
+  // No existence check here: a missing file is reported as a rejected input.
+  process->add_option("inputs", process_options.inputs, "Image files")->required();
 
   bool reference = false;
   auto* config = app.add_subcommand("config", "Print the effective configuration (secrets hidden)");
