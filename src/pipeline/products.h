@@ -41,6 +41,8 @@ struct Product {
 std::vector<const Rule*> matching_rules(const std::vector<Rule>& rules, const ObjectRef& object);
 
 // Renders one output of one source object. `etag` is the source's ETag.
+// Each output decodes the source itself: with shrink-on-load a JPEG decoded
+// at 1/8 scale for a thumbnail costs far less than sharing one full decode.
 Result<Product> produce(const Output& output, const ObjectRef& source, std::string_view bytes,
                         const std::string& etag, const image::Limits& limits);
 
