@@ -58,6 +58,12 @@ bool known_input_format(const std::string& format) {
   return find_format(format) != nullptr;
 }
 
+std::vector<std::string> format_names() {
+  std::vector<std::string> names;
+  for (const auto& format : kFormats) names.emplace_back(format.name);
+  return names;
+}
+
 bool known_output_format(const std::string& format) {
   return format == "keep" || known_input_format(format);
 }

@@ -127,6 +127,7 @@ const char* gravity_name(Gravity gravity);
 const char* format_extension(const std::string& format);    // "jpeg" -> "jpg"
 std::string_view content_type_of(std::string_view format);  // "jpeg" -> "image/jpeg"
 bool known_output_format(const std::string& format);
+std::vector<std::string> format_names();  // jpeg, png, webp, gif, tiff, heif, avif
 bool known_input_format(const std::string& format);
 
 }  // namespace imgpipe::image

@@ -103,14 +103,27 @@ class Reader {
   std::set<std::string> seen_;
 };
 
-const std::vector<std::pair<std::string, Gravity>> kGravities = {
-    {"centre", Gravity::centre},       {"center", Gravity::centre},
-    {"north", Gravity::north},         {"northeast", Gravity::northeast},
-    {"east", Gravity::east},           {"southeast", Gravity::southeast},
-    {"south", Gravity::south},         {"southwest", Gravity::southwest},
-    {"west", Gravity::west},           {"northwest", Gravity::northwest},
-    {"attention", Gravity::attention}, {"smart", Gravity::attention},
-    {"entropy", Gravity::entropy}};
+// The names image::gravity_name() gives, plus two aliases.
+std::vector<std::pair<std::string, Gravity>> gravity_choices() {
+  std::vector<std::pair<std::string, Gravity>> choices;
+  for (int value = 0; value <= static_cast<int>(Gravity::entropy); ++value) {
+    const auto gravity = static_cast<Gravity>(value);
+    choices.emplace_back(image::gravity_name(gravity), gravity);
+  }
+  choices.emplace_back("center", Gravity::centre);
+  choices.emplace_back("smart", Gravity::attention);
+  return choices;
+}
+const std::vector<std::pair<std::string, Gravity>> kGravities = gravity_choices();
+
+// "keep", the formats image::format_names() knows, and two aliases.
+std::vector<std::pair<std::string, std::string>> format_choices() {
+  std::vector<std::pair<std::string, std::string>> choices = {{"keep", "keep"}};
+  for (const auto& name : image::format_names()) choices.emplace_back(name, name);
+  choices.emplace_back("jpg", "jpeg");
+  choices.emplace_back("heic", "heif");
+  return choices;
+}
 
 constexpr long long kMaxSide = 16383;
 
@@ -270,17 +283,7 @@ Output read_output(const YAML::Node& node, const std::string& path,
     if (operation) output.recipe.operations.push_back(*operation);
   }
   auto& recipe = output.recipe;
-  r.choice<std::string>("format", recipe.encoder.format,
-                        {{"keep", "keep"},
-                         {"jpeg", "jpeg"},
-                         {"jpg", "jpeg"},
-                         {"png", "png"},
-                         {"webp", "webp"},
-                         {"avif", "avif"},
-                         {"heif", "heif"},
-                         {"heic", "heif"},
-                         {"gif", "gif"},
-                         {"tiff", "tiff"}});
+  r.choice<std::string>("format", recipe.encoder.format, format_choices());
   if (r.has("encoder")) read_encoder(r.child("encoder"), r.at("encoder"), recipe.encoder, problems);
   r.flag("autorotate", recipe.autorotate);
   r.flag("srgb", recipe.to_srgb);
