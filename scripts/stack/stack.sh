@@ -5,7 +5,9 @@
 # `go install` builds. Both are cached once per machine under $IMGPIPE_CACHE;
 # data, logs and pid files live in $STACK_DIR. Everything binds 127.0.0.1.
 #
-#   stack.sh up       start Kafka, then MinIO (idempotent), write $STACK_DIR/env
+#   stack.sh up       start Kafka, then MinIO (idempotent), write $STACK_DIR/env;
+#                     Kafka counts as up once a consumer group can join and commit
+#   stack.sh kafka-up start Kafka only (no env file)
 #   stack.sh down     stop MinIO, then Kafka, and wait until both have exited
 #   stack.sh status   pid, port and health of each service
 #   stack.sh clean    down, then delete $STACK_DIR (data and logs)
@@ -202,6 +204,9 @@ log.dirs=$KAFKA_DIR/data
 num.partitions=1
 num.recovery.threads.per.data.dir=1
 offsets.topic.replication.factor=1
+# One partition: on this single node, the readiness probe's group then shares
+# its coordinator with every other group (none is left loading).
+offsets.topic.num.partitions=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 transaction.state.log.replication.factor=1
@@ -232,6 +237,16 @@ logger.kafka.name = org.apache.kafka
 logger.kafka.level = INFO
 logger.controller.name = org.apache.kafka.controller
 logger.controller.level = INFO
+EOF
+  cat >"$KAFKA_DIR/log4j2-probe.properties" <<EOF
+# Written by scripts/stack/stack.sh: the group probe's client logs warnings only.
+name = imgpipe-kafka-probe
+appender.console.type = Console
+appender.console.name = console
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.console.ref = console
 EOF
 }
 
@@ -280,6 +295,21 @@ kafka_started() {
   grep -q 'Kafka Server started' "$KAFKA_LOG" 2>/dev/null && kafka_answers
 }
 
+# Answering ApiVersions is not enough: on a just-formatted broker the group
+# coordinator is still loading __consumer_offsets, and the first commit fails
+# with "not coordinator". Healthy means a consumer group can join and commit
+# (scripts/stack/GroupProbe.java, run with the broker's own client jars; it
+# retries until the deadline).
+kafka_group_ready() {
+  local probe_log="$KAFKA_DIR/group-probe.log" start=$SECONDS
+  if ! java -cp "$KAFKA_LIBS/*" "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-probe.properties" \
+      "$SCRIPT_DIR/GroupProbe.java" "$HOST:$KAFKA_PORT" "$START_TIMEOUT" >"$probe_log" 2>&1; then
+    tail -n 20 "$probe_log" >&2
+    die "Kafka answers, but a consumer group cannot join and commit within ${START_TIMEOUT}s; see $probe_log and $KAFKA_LOG"
+  fi
+  log "Kafka consumer groups work (join and commit in $((SECONDS - start))s)"
+}
+
 kafka_pid() { live_pid "$KAFKA_PID" "$KAFKA_MATCH"; }
 
 start_kafka() {
@@ -290,6 +320,7 @@ start_kafka() {
     fi
     log "Kafka is running but does not answer yet; waiting"
     wait_healthy Kafka "$KAFKA_PID" "$KAFKA_MATCH" kafka_answers "$KAFKA_LOG"
+    kafka_group_ready
     return 0
   fi
   command -v java >/dev/null || die "java not found: run scripts/bootstrap.sh"
@@ -303,6 +334,7 @@ start_kafka() {
   kafka_java_cmd
   spawn "$KAFKA_PID" "$KAFKA_DIR/stdout.log" "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_DIR/server.properties"
   wait_healthy Kafka "$KAFKA_PID" "$KAFKA_MATCH" kafka_started "$KAFKA_LOG" "$KAFKA_DIR/stdout.log"
+  kafka_group_ready
 }
 
 # ---------------------------------------------------------------- MinIO
@@ -445,6 +477,16 @@ cmd_up() {
   cmd_status
 }
 
+# Kafka alone, e.g. a second broker on other ports for a test.
+cmd_kafka_up() {
+  [[ -n "$(kafka_pid)" ]] || {
+    check_port_free "$KAFKA_PORT" KAFKA_PORT
+    check_port_free "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT
+  }
+  mkdir -p "$STACK_DIR"
+  start_kafka
+}
+
 cmd_down() {
   stop_process MinIO "$MINIO_PID" "$MINIO_MATCH"
   stop_process Kafka "$KAFKA_PID" "$KAFKA_MATCH"
@@ -457,13 +499,14 @@ cmd_clean() {
 }
 
 usage() {
-  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
   [[ -n "$KAFKA_VERSION" ]] || die "no <kafka.version> in $KAFKA_POM"
   case "${1:-}" in
     up) cmd_up ;;
+    kafka-up) cmd_kafka_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
     clean) cmd_clean ;;

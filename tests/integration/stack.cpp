@@ -87,10 +87,86 @@ void start_group_at_end(const std::string& group) {
               RdKafka::ERR_NO_ERROR);
     offsets.push_back(RdKafka::TopicPartition::create(stack_topic(), partition->id(), high));
   }
-  const auto committed = consumer->commitSync(offsets);
+  const auto committed = retry_kafka([&] { return consumer->commitSync(offsets); });
   RdKafka::TopicPartition::destroy(offsets);
   consumer->close();
   ASSERT_EQ(committed, RdKafka::ERR_NO_ERROR) << RdKafka::err2str(committed);
+}
+
+bool is_retriable_kafka_error(RdKafka::ErrorCode error) {
+  switch (error) {
+    case RdKafka::ERR_NOT_COORDINATOR:
+    case RdKafka::ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RdKafka::ERR_COORDINATOR_NOT_AVAILABLE:
+    case RdKafka::ERR_LEADER_NOT_AVAILABLE:
+    case RdKafka::ERR_NOT_LEADER_FOR_PARTITION:
+    case RdKafka::ERR_REQUEST_TIMED_OUT:
+    case RdKafka::ERR__TIMED_OUT:
+    case RdKafka::ERR__WAIT_COORD:
+    case RdKafka::ERR__TRANSPORT: return true;
+    default: return false;
+  }
+}
+
+RdKafka::ErrorCode retry_kafka(const std::function<RdKafka::ErrorCode()>& call,
+                               std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto result = call();
+    if (!is_retriable_kafka_error(result) || std::chrono::steady_clock::now() >= deadline) {
+      return result;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+std::string group_round_trip(const std::string& brokers, const std::string& topic,
+                             const std::string& group) {
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", brokers, error);
+  conf->set("group.id", group, error);
+  conf->set("enable.auto.commit", "false", error);
+  conf->set("auto.offset.reset", "earliest", error);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (!consumer) return "creating the consumer: " + error;
+  if (const auto err = consumer->subscribe({topic}); err != RdKafka::ERR_NO_ERROR) {
+    return "subscribe: " + RdKafka::err2str(err);
+  }
+  std::vector<RdKafka::TopicPartition*> assigned;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (assigned.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> message(consumer->consume(200));
+    if (message->err() != RdKafka::ERR_NO_ERROR && message->err() != RdKafka::ERR__TIMED_OUT &&
+        message->err() != RdKafka::ERR__PARTITION_EOF) {
+      return "consume: " + message->errstr();
+    }
+    consumer->assignment(assigned);
+  }
+  std::string problem;
+  if (assigned.empty()) problem = "no partitions assigned within 30 s";
+  if (problem.empty()) {
+    for (auto* partition : assigned) partition->set_offset(0);
+    if (const auto err = consumer->commitSync(assigned); err != RdKafka::ERR_NO_ERROR) {
+      problem = "commit: " + RdKafka::err2str(err);
+    }
+  }
+  if (problem.empty()) {
+    for (auto* partition : assigned) partition->set_offset(RdKafka::Topic::OFFSET_INVALID);
+    if (const auto err = consumer->committed(assigned, 10000); err != RdKafka::ERR_NO_ERROR) {
+      problem = "reading the commit back: " + RdKafka::err2str(err);
+    }
+    for (const auto* partition : assigned) {
+      if (problem.empty() && partition->offset() != 0) {
+        problem = "partition " + std::to_string(partition->partition()) + " reads back offset " +
+                  std::to_string(partition->offset()) + " instead of 0";
+      }
+    }
+  }
+  RdKafka::TopicPartition::destroy(assigned);
+  consumer->close();
+  return problem;
 }
 
 double scrape_metric(int http_port, const std::string& series) {

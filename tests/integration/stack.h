@@ -4,7 +4,10 @@
 // integration tests always run against the real stack.
 #pragma once
 
+#include <librdkafka/rdkafkacpp.h>
+
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
@@ -29,7 +32,24 @@ std::string unique_name(const std::string& prefix);
 
 // Commits the current end of every partition of `topic` for `group`, so that
 // a worker joining that group starts with what is produced from now on.
+// Retries Kafka's retriable errors (see retry_kafka).
 void start_group_at_end(const std::string& group);
+
+// Errors a broker returns while it is still getting ready (group coordinator
+// not known or still loading, no partition leader yet) or a request that
+// timed out: worth trying again.
+bool is_retriable_kafka_error(RdKafka::ErrorCode error);
+
+// Runs `call` until it returns no error or an error that is not retriable, or
+// `timeout` has passed; returns the last result.
+RdKafka::ErrorCode retry_kafka(const std::function<RdKafka::ErrorCode()>& call,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// What a worker does first: join `group` on `topic` (subscribe, wait for the
+// assignment), commit the position of every assigned partition and read the
+// commits back, each step attempted once. Returns "" or what went wrong.
+std::string group_round_trip(const std::string& brokers, const std::string& topic,
+                             const std::string& group);
 
 // Value of one series in a worker's /metrics ("name" or "name{label=\"x\"}"),
 // 0 when absent.
