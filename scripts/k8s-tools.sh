@@ -9,7 +9,7 @@
 #   PyYAML                          PyPI; all three in one virtualenv
 #   Kubernetes JSON schemas         api/openapi-spec/swagger.json of the k8s.io/kubernetes
 #                                   Go module, converted by deploy/validate/openapi2jsonschema.py
-#   CRD JSON schemas                Strimzi and KEDA from ../shared/k8s-crds (IMGPIPE_K8S_CRDS),
+#   CRD JSON schemas                Strimzi and KEDA from deploy/validate/crds (IMGPIPE_K8S_CRDS),
 #                                   ServiceMonitor from the prometheus-operator Go module
 # Everything is keyed by its version (and the generator's hash), so a second
 # run only compares stamps. Writes $TOOLS/tools.env for scripts/validate-k8s.sh.
@@ -31,7 +31,7 @@ readonly PROMETHEUS_OPERATOR_VERSION=v0.85.0   # ServiceMonitor CRD (chart optio
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${IMGPIPE_CACHE:-$HOME/.cache/imgpipe}"
 TOOLS="$CACHE/k8s-tools"
-CRDS="${IMGPIPE_K8S_CRDS:-$ROOT/../shared/k8s-crds}"
+CRDS="${IMGPIPE_K8S_CRDS:-$ROOT/deploy/validate/crds}"
 STAMPS="$TOOLS/stamps"
 
 log() { printf 'k8s-tools: %s\n' "$*" >&2; }
@@ -113,8 +113,8 @@ if [[ ! -f "$k8s_schemas/.complete" ]]; then
   touch "$k8s_schemas/.complete"
 fi
 
-# CRD schemas: Strimzi and KEDA from shared/, ServiceMonitor from prometheus-operator.
-[[ -d "$CRDS" ]] || die "CRD folder $CRDS not found (set IMGPIPE_K8S_CRDS to the k8s-crds folder)"
+# CRD schemas: Strimzi and KEDA kept in the repository, ServiceMonitor from prometheus-operator.
+[[ -d "$CRDS" ]] || die "CRD folder $CRDS not found (the repository keeps them in deploy/validate/crds; IMGPIPE_K8S_CRDS overrides)"
 mapfile -t crd_files < <(find "$CRDS" -name '*.yaml' -type f | LC_ALL=C sort)
 ((${#crd_files[@]})) || die "no CRD files in $CRDS"
 sm_crd="$TOOLS/crds/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION/monitoring.coreos.com_servicemonitors.yaml"

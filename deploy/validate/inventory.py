@@ -16,6 +16,8 @@ Categories (each with the check that covers it):
   external-values   deploy/strimzi/operator-values.yaml     values of the Strimzi operator's chart, which
                                                             is not available offline: its keys are checked
                                                             against the short list below
+  crd-schema        deploy/validate/crds/*/*.yaml           upstream CRDs, converted to the JSON schemas
+                                                            that kubeconform checks our objects against
   tool-config       deploy/validate/*.yaml                  read by the tool it configures
 Writes the manifest files (one per line) to OUT_LIST for kubeconform.
 """
@@ -93,6 +95,8 @@ def main(argv) -> int:
                 problems.append(f"{rel}: {sorted(unknown)} are not values of the Strimzi operator chart")
             if rel not in scripts:
                 problems.append(f"{rel}: not used by scripts/kind-up.sh")
+        elif parts[1] == "validate" and len(parts) > 3 and parts[2] == "crds":
+            cat = "crd-schema"
         elif parts[1] == "validate":
             cat = "tool-config"
         else:
