@@ -455,26 +455,46 @@ def minio_layout(problems, w: World):
                 problems.append(f"minio-{mode}: distributed mode needs at least 4 drives")
 
 
-@check("chart wiring: selectors, ports, probes, config mount, KEDA target and bounds, hardening")
-def chart_wiring(problems, w: World):
+def chart_workers(w: World):
+    """Per rendering of the chart: where, its documents, the Deployment, its pod spec, the worker container."""
     for values, docs in w.chart.items():
         dep = one(docs, "Deployment")
-        spec, c = pod_spec(dep), chart_worker(docs)
+        yield f"chart/{values}", docs, dep, pod_spec(dep), chart_worker(docs)
+
+
+def container_ports(c) -> dict:
+    return {p["name"]: p["containerPort"] for p in c["ports"]}
+
+
+def selector_of(o) -> dict:
+    """A Service selects by labels; PodDisruptionBudgets, Deployments and ServiceMonitors by matchLabels."""
+    return o["spec"]["selector"] if o["kind"] == "Service" else o["spec"]["selector"]["matchLabels"]
+
+
+def partitions(c) -> int:
+    return int(env_value(c, "IMGPIPE_KAFKA_PARTITIONS"))
+
+
+@check("chart selectors: Deployment, Service and PodDisruptionBudget select the worker pods, not the setup Job's")
+def chart_selectors(problems, w: World):
+    for where, docs, dep, _, _ in chart_workers(w):
         pod_labels = dep["spec"]["template"]["metadata"]["labels"]
-        where = f"chart/{values}"
-        if not matches(dep["spec"]["selector"]["matchLabels"], pod_labels):
+        if not matches(selector_of(dep), pod_labels):
             problems.append(f"{where}: Deployment selector does not match its pods")
         job_labels = [j["spec"]["template"]["metadata"]["labels"] for j in find(docs, "Job")]
-        for kind in ("Service", "PodDisruptionBudget"):
-            for o in find(docs, kind):
-                sel = o["spec"]["selector"] if kind == "Service" else o["spec"]["selector"]["matchLabels"]
-                if not matches(sel, pod_labels):
-                    problems.append(f"{where}: {kind} selects no worker pod")
-                if any(matches(sel, jl) for jl in job_labels):
-                    problems.append(f"{where}: {kind} also selects the setup Job's pods")
-        if any(matches(dep["spec"]["selector"]["matchLabels"], jl) for jl in job_labels):
+        for o in find(docs, "Service") + find(docs, "PodDisruptionBudget"):
+            if not matches(selector_of(o), pod_labels):
+                problems.append(f"{where}: {o['kind']} selects no worker pod")
+            if any(matches(selector_of(o), jl) for jl in job_labels):
+                problems.append(f"{where}: {o['kind']} also selects the setup Job's pods")
+        if any(matches(selector_of(dep), jl) for jl in job_labels):
             problems.append(f"{where}: the Deployment's selector matches the setup Job's pods")
-        ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+
+
+@check("chart HTTP: IMGPIPE_HTTP_LISTEN is 0.0.0.0:<container port>; probes GET /healthz, /readyz on a named port")
+def chart_http(problems, w: World):
+    for where, _, _, _, c in chart_workers(w):
+        ports = container_ports(c)
         listen = env_value(c, "IMGPIPE_HTTP_LISTEN")
         if not listen.startswith("0.0.0.0:") or int(listen.rsplit(":", 1)[1]) not in ports.values():
             problems.append(f"{where}: IMGPIPE_HTTP_LISTEN={listen} is not 0.0.0.0:<a container port>")
@@ -482,7 +502,12 @@ def chart_wiring(problems, w: World):
             p = c.get(probe, {}).get("httpGet", {})
             if p.get("path") != path or p.get("port") not in ports:
                 problems.append(f"{where}: {probe} is not GET {path} on a named container port")
-        svc = one(docs, "Service")
+
+
+@check("chart Service ports: targetPorts, prometheus.io/port and ServiceMonitor endpoints are the worker's ports")
+def chart_service_ports(problems, w: World):
+    for where, docs, _, _, c in chart_workers(w):
+        ports, svc = container_ports(c), one(docs, "Service")
         svc_ports = {p["name"]: p for p in svc["spec"]["ports"]}
         for p in svc_ports.values():
             if p["targetPort"] not in ports:
@@ -494,9 +519,13 @@ def chart_wiring(problems, w: World):
             for ep in sm["spec"]["endpoints"]:
                 if ep["port"] not in svc_ports:
                     problems.append(f"{where}: ServiceMonitor scrapes port {ep['port']}, the Service has {sorted(svc_ports)}")
-            if not matches(sm["spec"]["selector"]["matchLabels"], svc["metadata"]["labels"]):
+            if not matches(selector_of(sm), svc["metadata"]["labels"]):
                 problems.append(f"{where}: ServiceMonitor selects no Service")
-        # config file
+
+
+@check("chart config: IMGPIPE_CONFIG is the ConfigMap's key, mounted at that path")
+def chart_config_mount(problems, w: World):
+    for where, docs, _, spec, c in chart_workers(w):
         config_path = env_value(c, "IMGPIPE_CONFIG")
         cm = one(docs, "ConfigMap")
         mount = next((m for m in c["volumeMounts"] if config_path.startswith(m["mountPath"].rstrip("/") + "/")), None)
@@ -504,9 +533,11 @@ def chart_wiring(problems, w: World):
         key = config_path.rsplit("/", 1)[1]
         if not vol or vol.get("configMap", {}).get("name") != cm["metadata"]["name"] or key not in cm["data"]:
             problems.append(f"{where}: IMGPIPE_CONFIG={config_path} is not the ConfigMap's {key} mounted there")
-        if c["args"][:1] != ["run"]:
-            problems.append(f"{where}: the worker's args {c['args']} do not start with run")
-        # hardening
+
+
+@check("chart hardening: read-only root, no privilege escalation, drop ALL, a non-root user, emptyDir at /tmp")
+def chart_hardening(problems, w: World):
+    for where, _, _, spec, c in chart_workers(w):
         sc, psc = c.get("securityContext", {}), spec.get("securityContext", {})
         if not sc.get("readOnlyRootFilesystem") or sc.get("allowPrivilegeEscalation") is not False \
                 or "ALL" not in sc.get("capabilities", {}).get("drop", []):
@@ -516,26 +547,51 @@ def chart_wiring(problems, w: World):
         tmp = next((m for m in c["volumeMounts"] if m["mountPath"] == "/tmp"), None)
         if not tmp or "emptyDir" not in next(v for v in spec["volumes"] if v["name"] == tmp["name"]):
             problems.append(f"{where}: no emptyDir at /tmp")
+
+
+@check("chart shutdown: IMGPIPE_SHUTDOWN_GRACE_MS ends before terminationGracePeriodSeconds")
+def chart_shutdown(problems, w: World):
+    for where, _, _, spec, c in chart_workers(w):
         grace = int(env_value(c, "IMGPIPE_SHUTDOWN_GRACE_MS"))
         if grace >= spec["terminationGracePeriodSeconds"] * 1000:
             problems.append(f"{where}: shutdown grace {grace} ms >= terminationGracePeriodSeconds")
-        # KEDA
+
+
+@check("chart replicas: KEDA scales the Deployment and owns its replicas; never more replicas than partitions")
+def chart_replicas(problems, w: World):
+    for where, docs, dep, _, c in chart_workers(w):
         for so in find(docs, "ScaledObject"):
             ref = so["spec"]["scaleTargetRef"]
             if ref.get("kind", "Deployment") != "Deployment" or ref["name"] != dep["metadata"]["name"]:
                 problems.append(f"{where}: ScaledObject scales {ref}, not the Deployment")
-            partitions = int(env_value(c, "IMGPIPE_KAFKA_PARTITIONS"))
-            if so["spec"]["maxReplicaCount"] > partitions:
-                problems.append(f"{where}: ScaledObject maxReplicaCount {so['spec']['maxReplicaCount']} > {partitions} partitions")
+            most = partitions(c)
+            if so["spec"]["maxReplicaCount"] > most:
+                problems.append(f"{where}: ScaledObject maxReplicaCount {so['spec']['maxReplicaCount']} > {most} partitions")
             if "replicas" in dep["spec"]:
                 problems.append(f"{where}: Deployment sets replicas although KEDA owns them")
-        if dep["spec"].get("replicas", 0) > int(env_value(c, "IMGPIPE_KAFKA_PARTITIONS")):
+        if dep["spec"].get("replicas", 0) > partitions(c):
             problems.append(f"{where}: {dep['spec']['replicas']} replicas for {env_value(c, 'IMGPIPE_KAFKA_PARTITIONS')} partitions")
+
+
+@check("chart rollout: rolling updates do not surge (maxSurge 0)")
+def chart_rollout(problems, w: World):
+    for where, _, dep, _, _ in chart_workers(w):
         if dep["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 1) not in (0, "0%"):
             problems.append(f"{where}: rolling updates surge: the extra consumer gets no partition and never becomes ready")
+
+
+@check("chart commands: the worker runs `imgpipe run`, the setup Job `imgpipe setup`")
+def chart_commands(problems, w: World):
+    for where, docs, _, _, c in chart_workers(w):
+        if c["args"][:1] != ["run"]:
+            problems.append(f"{where}: the worker's args {c['args']} do not start with run")
         for job in find(docs, "Job"):
             if container(job)["args"][:1] != ["setup"]:
                 problems.append(f"{where}: the Job does not run `imgpipe setup`")
+
+
+@check("chart CI values: ci/all-features-values.yaml switches on KEDA and the ServiceMonitor")
+def chart_ci_values(problems, w: World):
     if not find(w.chart["all-features"], "ScaledObject") or not find(w.chart["all-features"], "ServiceMonitor"):
         problems.append("ci/all-features-values.yaml does not switch on KEDA and the ServiceMonitor")
 
@@ -576,7 +632,7 @@ def versions(problems, w: World):
         stack = w.script_constants("scripts/stack/stack.sh").get("MINIO_VERSION")
         if stack != mv.group(1):
             problems.append(f"the local stack builds MinIO {stack}, the kind image {mv.group(1)}")
-    crds = os.environ.get("IMGPIPE_K8S_CRDS", os.path.join(root, "..", "shared", "k8s-crds"))
+    crds = os.environ.get("IMGPIPE_K8S_CRDS", os.path.join(root, "deploy", "validate", "crds"))
     have = set(os.listdir(crds)) if os.path.isdir(crds) else set()
     if f"strimzi-{up.get('STRIMZI_VERSION')}" not in have:
         problems.append(f"scripts/kind-up.sh installs Strimzi {up.get('STRIMZI_VERSION')}, schemas are {sorted(have)}")
@@ -676,7 +732,9 @@ def main(argv):
         return 2
     w = World(argv[0], argv[1])
     for fn in (bootstrap, topics, replication, node_pools, kind_ports, kind_version, secrets,
-               s3_endpoint, notify_target, minio_layout, chart_wiring, pod_security, versions, chart_docs):
+               s3_endpoint, notify_target, minio_layout, chart_selectors, chart_http, chart_service_ports,
+               chart_config_mount, chart_hardening, chart_shutdown, chart_replicas, chart_rollout,
+               chart_commands, chart_ci_values, pod_security, versions, chart_docs):
         fn(w)
     failed = 0
     for name, problems in RESULTS:
