@@ -41,11 +41,35 @@ Status check_bytes(std::string_view bytes, const Limits& limits) {
   return ok_status();
 }
 
+// The nickname of an untrusted loader that recognises `bytes`, or nullptr.
+// Since libvips 8.15 the foreign-format searches (find_load_buffer, map) skip
+// blocked loaders, so there an SVG looks like no format at all; this walks
+// the loader classes themselves and asks each untrusted one.
+const char* untrusted_loader_for(std::string_view bytes) {
+  auto probe = [](VipsObjectClass* object_class, void* data) -> void* {
+    auto* load_class = reinterpret_cast<VipsForeignLoadClass*>(object_class);
+    const auto* text = static_cast<const std::string_view*>(data);
+    if (G_TYPE_IS_ABSTRACT(G_OBJECT_CLASS_TYPE(object_class)) ||
+        (VIPS_OPERATION_CLASS(load_class)->flags & VIPS_OPERATION_UNTRUSTED) == 0 ||
+        load_class->is_a_buffer == nullptr ||
+        load_class->is_a_buffer(text->data(), text->size()) == FALSE) {
+      return nullptr;
+    }
+    return const_cast<char*>(object_class->nickname);
+  };
+  return static_cast<const char*>(vips_class_map_all(
+      g_type_from_name("VipsForeignLoad"), probe, const_cast<std::string_view*>(&bytes)));
+}
+
 // Refuses unknown formats and those libvips marks untrusted (blocked by Runtime).
 Status check_loader(std::string_view bytes) {
   const char* loader = vips_foreign_find_load_buffer(bytes.data(), bytes.size());
   if (loader == nullptr) {
     vips_error_clear();
+    if (const char* untrusted = untrusted_loader_for(bytes); untrusted != nullptr) {
+      return make_error(Reason::format_not_allowed,
+                        std::string("format not accepted from untrusted input (") + untrusted + ")");
+    }
     return make_error(Reason::not_an_image, "not an image format that imgpipe accepts");
   }
   const auto* type_class = vips_class_find("VipsForeignLoad", loader);
@@ -286,7 +310,8 @@ std::pair<VImage, bool> load(std::string_view bytes, const Recipe& recipe, const
   auto blob = borrow(bytes);
   VOption* thumb =
       VImage::option()->set("option_string", options.c_str())->set("no_rotate", !recipe.autorotate);
-  constexpr int kUnbounded = VIPS_MAX_COORD;
+  // A function call since libvips 8.16 (a constant before): not constexpr.
+  const int kUnbounded = VIPS_MAX_COORD;
 
   if (square != nullptr) {
     thumb->set("height", square->size)

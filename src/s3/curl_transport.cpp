@@ -121,6 +121,21 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   return line.size();
 }
 
+// Whether the URL's path has a "." or ".." segment (keys may contain them).
+bool has_dot_segment(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  const auto path_start = url.find('/', scheme_end == std::string_view::npos ? 0 : scheme_end + 3);
+  if (path_start == std::string_view::npos) return false;
+  std::string_view path = url.substr(path_start, url.find('?', path_start) - path_start);
+  while (!path.empty()) {
+    path.remove_prefix(1);  // the '/'
+    const std::string_view segment = path.substr(0, path.find('/'));
+    if (segment == "." || segment == "..") return true;
+    path.remove_prefix(segment.size());
+  }
+  return false;
+}
+
 Status validate_header(const std::pair<std::string, std::string>& header) {
   const auto& [name, value] = header;
   const bool name_ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
@@ -257,7 +272,6 @@ Result<HttpResponse> CurlTransport::perform(const HttpRequest& request) {
   opts.set(CURLOPT_URL, request.url.c_str())
       .set(CURLOPT_PROTOCOLS_STR, "http,https")
       .set(CURLOPT_HTTP_VERSION, long{CURL_HTTP_VERSION_1_1})
-      .set(CURLOPT_PATH_AS_IS, 1L)  // keys may contain "./" and "../"
       .set(CURLOPT_NOSIGNAL, 1L)
       .set(CURLOPT_TCP_KEEPALIVE, 1L)
       .set(CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms)
@@ -270,6 +284,10 @@ Result<HttpResponse> CurlTransport::perform(const HttpRequest& request) {
       .set(CURLOPT_WRITEDATA, static_cast<void*>(&sink))
       .set(CURLOPT_HEADERFUNCTION, &on_header)
       .set(CURLOPT_HEADERDATA, static_cast<void*>(&sink));
+  // libcurl removes "." and ".." segments unless told not to, which would
+  // address another key. curl 8.x refuses to sign a path sent as it is (below).
+  const bool dot_segments = has_dot_segment(request.url);
+  if (dot_segments) opts.set(CURLOPT_PATH_AS_IS, 1L);
   if (sign) {
     opts.set(CURLOPT_AWS_SIGV4, sigv4.c_str())
         .set(CURLOPT_USERNAME, options_.access_key.c_str())
@@ -297,6 +315,11 @@ Result<HttpResponse> CurlTransport::perform(const HttpRequest& request) {
   }
 
   const CURLcode code = curl_easy_perform(handle);
+  if (code == CURLE_BAD_FUNCTION_ARGUMENT && dot_segments && sign) {
+    return make_error(Reason::invalid_request,
+                      "this libcurl cannot sign a key with \".\" or \"..\" path segments (" +
+                          request.method + " " + request.url + ")");
+  }
   if (code != CURLE_OK) {
     std::string message = std::string("curl: ") + curl_easy_strerror(code);
     if (error_buffer[0] != '\0') message += std::string(": ") + error_buffer;
