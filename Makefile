@@ -14,6 +14,7 @@ JOBS ?= $(shell nproc)
 
 include mk/stack.mk
 include mk/k8s.mk
+include mk/image.mk
 
 .PHONY: help deps build build-asan unit-test integration-test test demo bench format lint clean
 
@@ -37,9 +38,10 @@ unit-test: build-asan ## unit tests only, under the sanitizers; no services need
 integration-test: build stack-up ## integration tests against the local Kafka and MinIO
 	@source $(STACK_ENV) && cd $(BUILD_DIR) && ctest -L integration --output-on-failure
 
-test: ## every test: unit (sanitized), integration (real stack), Kubernetes manifests, lint
+test: ## every test: unit (sanitized), integration (real stack), container image, Kubernetes manifests, lint
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory integration-test
+	@$(MAKE) --no-print-directory test-image
 	@$(MAKE) --no-print-directory validate-k8s
 	@$(MAKE) --no-print-directory lint
 

@@ -22,11 +22,15 @@ readonly APT_PACKAGES=(
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev clang-format clang-tidy
   mate-backgrounds colord-data zlib1g-dev libjemalloc-dev libjemalloc2
-  curl jq python3
+  curl jq python3 libimage-exiftool-perl
+  podman runc debootstrap
 )
 readonly GO_MIN_MINOR=24          # go 1.24
 readonly GO_AUTO_SWITCH_MINOR=21  # go 1.21+ can fetch a newer toolchain itself
 readonly BACKPORTS_LIST=/etc/apt/sources.list.d/imgpipe-bookworm-backports.list
+
+# shellcheck source=scripts/lib/debian.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/debian.sh"
 
 CHECK_ONLY=0
 MISSING=()          # packages from the main suites
@@ -77,13 +81,6 @@ as_root() {
   if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo "$@"; fi
 }
 
-# First non-security Debian mirror URI configured on this machine.
-debian_mirror() {
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
-    | sed -E 's/\[[^]]*\]//' \
-    | awk '$1 == "deb" || $1 == "URIs:" { print $2 }' \
-    | grep -v -e security -e backports | head -n1 || true
-}
 
 enable_backports() {
   [[ -f "$BACKPORTS_LIST" ]] && return 0

@@ -96,8 +96,9 @@ else
 fi
 kind load docker-image --name "$CLUSTER_NAME" "$minio_image"
 
-log "building the imgpipe image (Dockerfile; the C++ build takes a while the first time)"
-docker build -t "$IMAGE_REPOSITORY:dev" .
+# The same image `make image` builds and `make test-image` runs (scripts/image.sh).
+log "building the imgpipe image (Dockerfile; the C++ build and unit tests take a while the first time)"
+CONTAINER_ENGINE=docker IMGPIPE_IMAGE="$IMAGE_REPOSITORY:dev" scripts/image.sh build
 image_id="$(docker image inspect --format '{{.Id}}' "$IMAGE_REPOSITORY:dev")"
 image_tag="dev-${image_id#sha256:}"
 image_tag="${image_tag:0:16}"
