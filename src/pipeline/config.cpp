@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/ascii.h"
 #include "pipeline/rules_yaml.h"
 
 namespace imgpipe::pipeline {
@@ -189,8 +190,7 @@ struct Loader {
   }
   void assign(const Setting& setting, bool& target, const std::string& value,
               const std::string& origin) {
-    std::string lower = value;
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    const std::string lower = ascii_lower(value);
     if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
       target = true;
     } else if (lower == "false" || lower == "0" || lower == "no" || lower == "off") {
@@ -287,8 +287,7 @@ struct Loader {
 
   void check_kafka_security() {
     auto& kafka = config.kafka;
-    std::transform(kafka.security_protocol.begin(), kafka.security_protocol.end(),
-                   kafka.security_protocol.begin(), ::tolower);
+    kafka.security_protocol = ascii_lower(kafka.security_protocol);
     const auto& protocol = kafka.security_protocol;
     if (protocol != "plaintext" && protocol != "ssl" && protocol != "sasl_plaintext" &&
         protocol != "sasl_ssl") {
