@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/ascii.h"
+#include "observe/log.h"
 #include "pipeline/rules_yaml.h"
 
 namespace imgpipe::pipeline {
@@ -170,7 +171,8 @@ std::vector<Setting> declare_settings() {
           "http.listen", "IMGPIPE_HTTP_LISTEN", "host:port of /healthz, /readyz and /metrics",
           [](Config& c) -> std::string& { return c.http_listen; }, true),
       text(
-          "log.level", "IMGPIPE_LOG_LEVEL", "trace, debug, info, warn, error",
+          "log.level", "IMGPIPE_LOG_LEVEL",
+          "trace, debug, info, warn, error, critical or off (any case)",
           [](Config& c) -> std::string& { return c.log_level; }, true),
   };
 }
@@ -313,6 +315,19 @@ struct Loader {
     }
   }
 
+  // spdlog would take an unknown name for `off` and drop every log line.
+  void check_log_level() {
+    const auto level = observe::parse_log_level(config.log_level);
+    if (!level) {
+      std::string names;
+      for (const auto& name : observe::log_level_names())
+        names += (names.empty() ? "" : ", ") + name;
+      problems.push_back("log.level: must be one of " + names + ", got '" + config.log_level + "'");
+      return;
+    }
+    config.log_level = ascii_lower(config.log_level);
+  }
+
   void check_required() {
     for (const auto& setting : settings()) {
       if (!setting.required) continue;
@@ -332,6 +347,7 @@ struct Loader {
                          "'");
     }
     check_kafka_security();
+    check_log_level();
     const auto& fail_on = config.pipeline.fail_on;
     if (fail_on != "none" && fail_on != "truncated" && fail_on != "error" && fail_on != "warning") {
       problems.push_back("pipeline.fail_on: must be one of none, truncated, error, warning, got '" +

@@ -202,3 +202,33 @@ TEST(LoadConfig, RefusesIncompleteOrMisplacedSaslSettings) {
 
 }  // namespace
 }  // namespace imgpipe::pipeline
+
+namespace imgpipe::pipeline {
+namespace {
+
+// Regression: spdlog::level::from_str("INFO") is `off`, so a level in capitals,
+// or one spdlog does not know, switched every log line off without a word.
+TEST(LoadConfig, AcceptsALogLevelInAnyCase) {
+  auto config = load_config_text("log: {level: INFO}", environment(kCredentials));
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->log_level, "info");
+}
+
+TEST(LoadConfig, RefusesAnUnknownLogLevelNamingTheSetting) {
+  auto from_file = load_config_text("log: {level: verbose}", environment(kCredentials));
+  ASSERT_FALSE(from_file.ok());
+  EXPECT_NE(from_file.error().message.find("log.level: must be one of trace, debug, info, warn, "
+                                           "error, critical, off, got 'verbose'"),
+            std::string::npos)
+      << from_file.error().message;
+
+  auto env = kCredentials;
+  env["IMGPIPE_LOG_LEVEL"] = "loud";
+  auto from_environment = load_config_text("", environment(env));
+  ASSERT_FALSE(from_environment.ok());
+  EXPECT_NE(from_environment.error().message.find("log.level: must be one of"), std::string::npos)
+      << from_environment.error().message;
+}
+
+}  // namespace
+}  // namespace imgpipe::pipeline
