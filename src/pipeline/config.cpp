@@ -232,7 +232,12 @@ struct Loader {
 
   void walk(const YAML::Node& node, const std::string& prefix) {
     for (const auto& entry : node) {
-      const std::string name = entry.first.as<std::string>();
+      if (!entry.first.IsScalar()) {
+        problems.push_back((prefix.empty() ? std::string("(root)") : prefix) +
+                           ": keys must be text, not a list or mapping");
+        continue;
+      }
+      const std::string name = entry.first.Scalar();
       const std::string path = prefix.empty() ? name : prefix + "." + name;
       if (entry.second.IsMap()) {
         walk(entry.second, path);

@@ -184,7 +184,9 @@ class CurlTransport::HandlePool {
     CurlEasy handle_;
   };
 
-  explicit HandlePool(std::size_t max_idle) : max_idle_(max_idle) {}
+  // Room for every idle handle up front: release() runs in ~Lease and must
+  // not allocate (a destructor that throws ends the process).
+  explicit HandlePool(std::size_t max_idle) : max_idle_(max_idle) { idle_.reserve(max_idle_); }
 
   Lease acquire() {
     {

@@ -222,3 +222,51 @@ TEST(RulesConfig, LocalUseNeedsNoConnectionSettings) {
 
 }  // namespace
 }  // namespace imgpipe::pipeline
+
+namespace imgpipe::pipeline {
+namespace {
+
+// Regression: a key that is a list or a mapping made Reader's destructor
+// throw YAML::TypedBadConversion, and `imgpipe validate` died with SIGABRT.
+TEST(RulesConfig, ReportsAKeyThatIsNotTextInsteadOfAborting) {
+  const std::string problems = problems_of(R"(
+rules:
+  - name: web
+    [odd, key]: 1
+    match: {bucket: raw}
+    outputs: [{name: t, bucket: out}]
+)");
+  EXPECT_NE(problems.find("rules[0]: keys must be text, not a list or mapping"), std::string::npos)
+      << problems;
+}
+
+TEST(RulesConfig, ReportsKeysThatAreNotTextAnywhereInARule) {
+  const std::string problems = problems_of(R"(
+rules:
+  - name: web
+    match: {bucket: raw, {nested: map}: 1}
+    outputs:
+      - name: t
+        bucket: out
+        [a]: 1
+        operations: [{[resize]: {width: 10}}]
+        set_metadata: {[team]: web}
+        encoder: {[quality]: 80}
+)");
+  EXPECT_NE(problems.find("rules[0].match: keys must be text"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("rules[0].outputs[0]: keys must be text"), std::string::npos);
+  EXPECT_NE(problems.find("rules[0].outputs[0].operations[0]: must be one operation"),
+            std::string::npos);
+  EXPECT_NE(problems.find("rules[0].outputs[0].set_metadata: names must be text"),
+            std::string::npos);
+  EXPECT_NE(problems.find("rules[0].outputs[0].encoder: keys must be text"), std::string::npos);
+}
+
+TEST(LoadConfig, ReportsAKeyThatIsNotTextAtTheTopLevel) {
+  const std::string problems = problems_of("[a, b]: 1\npipeline: {[width]: 3}\n");
+  EXPECT_NE(problems.find("(root): keys must be text"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("pipeline: keys must be text"), std::string::npos) << problems;
+}
+
+}  // namespace
+}  // namespace imgpipe::pipeline
