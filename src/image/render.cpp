@@ -71,16 +71,6 @@ int int_field(const VImage& image, const char* name, int fallback) {
   return image.get_typeof(name) != 0 ? image.get_int(name) : fallback;
 }
 
-const char* fail_on_name(FailOn fail_on) {
-  switch (fail_on) {
-    case FailOn::none: return "none";
-    case FailOn::truncated: return "truncated";
-    case FailOn::error: return "error";
-    case FailOn::warning: return "warning";
-  }
-  return "truncated";
-}
-
 std::string loader_options(const Limits& limits, bool all_frames) {
   std::string options = std::string("fail_on=") + fail_on_name(limits.fail_on);
   if (all_frames) options += ",n=-1";

@@ -209,7 +209,9 @@ rules:
 TEST(RulesConfig, RejectsUnknownInputFormatsAndFailPolicies) {
   const std::string problems =
       problems_of("pipeline: {allowed_formats: [jpeg, bmp], fail_on: sometimes}\n");
-  EXPECT_NE(problems.find("pipeline.allowed_formats[1]: unknown format 'bmp'"), std::string::npos)
+  EXPECT_NE(problems.find("pipeline.allowed_formats[1]: must be one of jpeg, png, webp, gif, tiff, "
+                          "heif, avif, got 'bmp'"),
+            std::string::npos)
       << problems;
   EXPECT_NE(problems.find("pipeline.fail_on: must be one of none, truncated, error, warning"),
             std::string::npos);
