@@ -76,7 +76,7 @@ struct Blur {
 using Operation = std::variant<Resize, Crop, AspectCrop, SquareCrop, Rotate, Flip, Sharpen, Blur>;
 
 enum class MetadataPolicy {
-  strip,           // nothing but what the format needs
+  strip,           // no EXIF, XMP, IPTC or ICC profile, in any format
   keep_copyright,  // only the EXIF copyright notice (and artist) survive
   keep,            // everything the saver can write
 };
