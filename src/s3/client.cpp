@@ -125,12 +125,6 @@ Result<Object> Client::get_object(const std::string& bucket, const std::string& 
   return object;
 }
 
-Result<ObjectInfo> Client::head_object(const std::string& bucket, const std::string& key) {
-  auto response = send_ok({"HEAD", bucket, key, {}, {}, {}});
-  if (!response) return response.error();
-  return object_info_from_headers(response->headers);
-}
-
 Result<std::string> Client::put_object(const std::string& bucket, const std::string& key,
                                        const PutRequest& request) {
   auto headers = object_headers(request);
@@ -188,12 +182,6 @@ Result<ListPage> Client::list_objects(const std::string& bucket, const std::stri
   auto response = send_ok({"GET", bucket, "", std::move(query), {}, {}});
   if (!response) return response.error();
   return parse_list_objects_xml(response->body);
-}
-
-Status Client::delete_object(const std::string& bucket, const std::string& key) {
-  auto response = send_ok({"DELETE", bucket, key, {}, {}, {}});
-  if (!response) return response.error();
-  return ok_status();
 }
 
 Result<std::string> Client::put_object_multipart(const std::string& bucket, const std::string& key,
