@@ -28,6 +28,14 @@ int run_show_config(const CommonOptions& common, bool reference) {
       if (setting.min != setting.max) {
         std::cout << " (" << setting.min << "–" << setting.max << ")";
       }
+      if (!setting.choices.empty()) {
+        std::cout << (setting.is_list() ? "; a list (comma-separated in the environment) of: "
+                                        : "; one of: ");
+        for (std::size_t i = 0; i < setting.choices.size(); ++i) {
+          std::cout << (i == 0 ? "" : ", ") << "`" << setting.choices[i] << "`";
+        }
+        std::cout << " (any case)";
+      }
       std::cout << " |\n";
     }
     return 0;

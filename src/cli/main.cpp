@@ -1,10 +1,14 @@
 // Composition root: parses the command line and hands over to a subcommand.
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <exception>
+#include <iostream>
 
 #include "cli/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int parse_and_run(int argc, char** argv) {
   using namespace imgpipe::cli;
   CLI::App app{
       "imgpipe: turns S3 bucket events from Kafka into resized images.\n"
@@ -68,4 +72,20 @@ int main(int argc, char** argv) {
   if (*process) return run_process(common, process_options);
   if (*config) return run_show_config(common, reference);
   return 2;
+}
+
+}  // namespace
+
+// Components report failures as values; an exception that still gets here
+// (out of memory, a library that throws) ends the process with status 1 and a
+// message instead of std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return parse_and_run(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << "imgpipe: unexpected error: " << error.what() << '\n';
+  } catch (...) {
+    std::cerr << "imgpipe: unexpected error\n";
+  }
+  return 1;
 }

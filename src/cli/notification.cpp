@@ -1,17 +1,15 @@
 #include "cli/notification.h"
 
+#include "s3/xml.h"
+
 namespace imgpipe::cli {
 namespace {
 
 constexpr std::string_view kNamespace = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 std::string queue_block(std::string_view arn, std::string_view event) {
-  std::string block = "<QueueConfiguration><Id>imgpipe</Id><Queue>";
-  block += arn;
-  block += "</Queue><Event>";
-  block += event;
-  block += "</Event></QueueConfiguration>";
-  return block;
+  return "<QueueConfiguration><Id>imgpipe</Id><Queue>" + s3::xml_escape(arn) + "</Queue><Event>" +
+         s3::xml_escape(event) + "</Event></QueueConfiguration>";
 }
 
 // An ARN without its region field: MinIO accepts arn:minio:sqs::PRIMARY:kafka
@@ -26,30 +24,19 @@ std::string without_region(std::string_view arn) {
   return out;
 }
 
-std::string_view tag_text(std::string_view block, std::string_view tag) {
-  const std::string open = "<" + std::string(tag) + ">";
-  const std::string close = "</" + std::string(tag) + ">";
-  const auto start = block.find(open);
-  if (start == std::string_view::npos) return {};
-  const auto end = block.find(close, start);
-  if (end == std::string_view::npos) return {};
-  return block.substr(start + open.size(), end - start - open.size());
+bool sends_event(std::string_view block, std::string_view event) {
+  for (const auto element : s3::xml_elements(block, "Event")) {
+    if (s3::xml_decode(element) == event) return true;
+  }
+  return false;
 }
 
 // True when some QueueConfiguration names both `arn` (in any region) and `event`.
 bool already_configured(std::string_view xml, std::string_view arn, std::string_view event) {
   const std::string wanted_queue = without_region(arn);
-  const std::string wanted_event = "<Event>" + std::string(event) + "</Event>";
-  std::size_t start = 0;
-  while ((start = xml.find("<QueueConfiguration>", start)) != std::string_view::npos) {
-    const auto end = xml.find("</QueueConfiguration>", start);
-    if (end == std::string_view::npos) return false;
-    const auto block = xml.substr(start, end - start);
-    if (without_region(tag_text(block, "Queue")) == wanted_queue &&
-        block.find(wanted_event) != std::string_view::npos) {
-      return true;
-    }
-    start = end;
+  for (const auto block : s3::xml_elements(xml, "QueueConfiguration")) {
+    const auto queue = s3::xml_text(block, "Queue");
+    if (queue && without_region(*queue) == wanted_queue && sends_event(block, event)) return true;
   }
   return false;
 }

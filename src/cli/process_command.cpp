@@ -90,7 +90,7 @@ ordered_json process_one(const std::string& input, const ProcessOptions& options
 }  // namespace
 
 int run_process(const CommonOptions& common, const ProcessOptions& options) {
-  observe::init_logging("warn", false);
+  observe::init_logging(spdlog::level::warn, false);
   auto config = pipeline::load_config(common.config_path, pipeline::process_environment(),
                                       pipeline::Use::local);
   if (!config) {

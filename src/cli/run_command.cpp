@@ -77,7 +77,8 @@ int run_worker(const CommonOptions& common) {
   SignalWatcher signals;
   auto config = load_or_report(common);
   if (!config) return 2;
-  observe::init_logging(config->log_level);
+  // load_config() accepted only names parse_log_level() knows.
+  observe::init_logging(observe::parse_log_level(config->log_level).value_or(spdlog::level::info));
   image::Runtime vips("imgpipe");
 
   s3::Client store(s3_options(*config));

@@ -75,7 +75,7 @@ bool ensure_notification(s3::Client& client, const pipeline::Config& config,
 }  // namespace
 
 int run_setup(const CommonOptions& common, int partitions_override) {
-  observe::init_logging("warn", false);
+  observe::init_logging(spdlog::level::warn, false);
   auto config = load_or_report(common);
   if (!config) return 2;
   const int partitions = partitions_override > 0 ? partitions_override : config->kafka.partitions;

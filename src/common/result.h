@@ -35,7 +35,6 @@ enum class Reason {
   unavailable,  // connection refused/reset, DNS, 5xx, 503 SlowDown
   timeout,      // a request or operation ran out of time
   kafka_error,  // broker-side error from librdkafka
-  cancelled,    // shutdown interrupted the operation
   internal,     // a bug: should not happen
 };
 

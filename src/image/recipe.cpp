@@ -68,4 +68,38 @@ bool known_output_format(const std::string& format) {
   return format == "keep" || known_input_format(format);
 }
 
+std::set<std::string> Limits::format_set() {
+  const auto names = format_names();
+  return {names.begin(), names.end()};
+}
+
+namespace {
+
+constexpr FailOn kFailOns[] = {FailOn::none, FailOn::truncated, FailOn::error, FailOn::warning};
+
+}  // namespace
+
+const char* fail_on_name(FailOn fail_on) {
+  switch (fail_on) {
+    case FailOn::none: return "none";
+    case FailOn::truncated: return "truncated";
+    case FailOn::error: return "error";
+    case FailOn::warning: return "warning";
+  }
+  return "truncated";
+}
+
+std::vector<std::string> fail_on_names() {
+  std::vector<std::string> names;
+  for (const auto fail_on : kFailOns) names.emplace_back(fail_on_name(fail_on));
+  return names;
+}
+
+std::optional<FailOn> parse_fail_on(std::string_view name) {
+  for (const auto fail_on : kFailOns) {
+    if (name == fail_on_name(fail_on)) return fail_on;
+  }
+  return std::nullopt;
+}
+
 }  // namespace imgpipe::image

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -75,7 +76,7 @@ struct Blur {
 using Operation = std::variant<Resize, Crop, AspectCrop, SquareCrop, Rotate, Flip, Sharpen, Blur>;
 
 enum class MetadataPolicy {
-  strip,           // nothing but what the format needs
+  strip,           // no EXIF, XMP, IPTC or ICC profile, in any format
   keep_copyright,  // only the EXIF copyright notice (and artist) survive
   keep,            // everything the saver can write
 };
@@ -112,15 +113,9 @@ struct Recipe {
   Animation animation;
 };
 
+// When a damaged image is rejected (libvips' fail_on): never, when truncated,
+// on any decoder error, on any warning.
 enum class FailOn { none, truncated, error, warning };
-
-struct Limits {
-  std::uint64_t max_input_bytes = 256ull << 20;
-  std::uint64_t max_input_pixels = 268'402'689;  // all frames together
-  int max_frames = 100;
-  std::set<std::string> allowed_formats = {"jpeg", "png", "webp", "gif", "tiff", "heif", "avif"};
-  FailOn fail_on = FailOn::truncated;
-};
 
 // Names used in configuration, logs and docs.
 const char* gravity_name(Gravity gravity);
@@ -129,5 +124,20 @@ std::string_view content_type_of(std::string_view format);  // "jpeg" -> "image/
 bool known_output_format(const std::string& format);
 std::vector<std::string> format_names();  // jpeg, png, webp, gif, tiff, heif, avif
 bool known_input_format(const std::string& format);
+const char* fail_on_name(FailOn fail_on);                    // FailOn::none -> "none"
+std::vector<std::string> fail_on_names();                    // none, truncated, error, warning
+std::optional<FailOn> parse_fail_on(std::string_view name);  // nullopt: not a fail_on_names() name
+
+// The safety limits of render(). These defaults are also the defaults of the
+// pipeline.max_* settings, allowed_formats and fail_on.
+struct Limits {
+  std::uint64_t max_input_bytes = 256ull << 20;
+  std::uint64_t max_input_pixels = 268'402'689;  // all frames together
+  int max_frames = 100;
+  std::set<std::string> allowed_formats = format_set();  // every format imgpipe knows
+  FailOn fail_on = FailOn::truncated;
+
+  static std::set<std::string> format_set();
+};
 
 }  // namespace imgpipe::image

@@ -7,6 +7,8 @@
 #include <memory>
 #include <vips/vips8>
 
+#include "image/webp_metadata.h"
+
 namespace imgpipe::image {
 namespace {
 
@@ -93,16 +95,6 @@ std::string format_of(const VImage& image) {
 
 int int_field(const VImage& image, const char* name, int fallback) {
   return image.get_typeof(name) != 0 ? image.get_int(name) : fallback;
-}
-
-const char* fail_on_name(FailOn fail_on) {
-  switch (fail_on) {
-    case FailOn::none: return "none";
-    case FailOn::truncated: return "truncated";
-    case FailOn::error: return "error";
-    case FailOn::warning: return "warning";
-  }
-  return "truncated";
 }
 
 std::string loader_options(const Limits& limits, bool all_frames) {
@@ -377,19 +369,41 @@ bool format_has_alpha(const std::string& format) {
   return format != "jpeg";
 }
 
-// Keeps only the EXIF copyright and artist: every other metadata field is
-// removed, and libvips drops EXIF tags whose field is gone when it saves.
-VImage keep_copyright_only(VImage image) {
-  static constexpr const char* keep[] = {"exif-data", "exif-ifd0-Copyright", "exif-ifd0-Artist"};
+std::vector<std::string> field_names(const VImage& image) {
   char** fields = vips_image_get_fields(image.get_image());
   std::vector<std::string> names;
   for (char** field = fields; *field != nullptr; ++field) names.emplace_back(*field);
   g_strfreev(fields);
-  for (const auto& name : names) {
-    const bool is_metadata =
-        name.rfind("exif-", 0) == 0 || name == "xmp-data" || name == "iptc-data";
+  return names;
+}
+
+// EXIF (the block and the exif-* fields savers rebuild it from), XMP, IPTC.
+bool is_descriptive_metadata(const std::string& name) {
+  return name.rfind("exif-", 0) == 0 || name == VIPS_META_XMP_NAME || name == VIPS_META_IPTC_NAME;
+}
+
+// Keeps only the EXIF copyright and artist: every other EXIF, XMP and IPTC
+// field is removed, and libvips drops EXIF tags whose field is gone when it
+// saves.
+VImage keep_copyright_only(VImage image) {
+  static constexpr const char* keep[] = {"exif-data", "exif-ifd0-Copyright", "exif-ifd0-Artist"};
+  image = image.copy();
+  for (const auto& name : field_names(image)) {
     const bool wanted = std::find(std::begin(keep), std::end(keep), name) != std::end(keep);
-    if (is_metadata && !wanted) image.remove(name.c_str());
+    if (is_descriptive_metadata(name) && !wanted) image.remove(name.c_str());
+  }
+  return image;
+}
+
+// Removes every metadata field a saver could write: EXIF, XMP, IPTC and the
+// ICC profile. The savers' own `strip` is not enough: libvips 8.14's webpsave
+// ignores it, and libvips 8.15 deprecated strip for `keep`. webpsave 8.14
+// even builds a new EXIF block without any field, so WebP outputs also go
+// through remove_webp_metadata().
+VImage without_metadata(VImage image) {
+  image = image.copy();
+  for (const auto& name : field_names(image)) {
+    if (is_descriptive_metadata(name) || name == VIPS_META_ICC_NAME) image.remove(name.c_str());
   }
   return image;
 }
@@ -502,6 +516,7 @@ Result<Rendered> render_checked(std::string_view bytes, const Recipe& recipe, co
         VImage::option()->set("background", background_for(image, recipe.background, false)));
   }
   if (recipe.metadata == MetadataPolicy::keep_copyright) image = keep_copyright_only(image);
+  if (recipe.metadata == MetadataPolicy::strip) image = without_metadata(image);
   const int page_height = image.height() / frames;
   if (frames > 1) image.set("page-height", page_height);
 
@@ -519,6 +534,11 @@ Result<Rendered> render_checked(std::string_view bytes, const Recipe& recipe, co
     out.bytes = encode(image, format, recipe);
   } catch (const vips::VError& error) {
     return make_error(Reason::encode_failed, vips_message(error));
+  }
+  if (format == "webp" && recipe.metadata == MetadataPolicy::strip) {
+    auto stripped = remove_webp_metadata(out.bytes);
+    if (!stripped) return stripped.error();
+    out.bytes = std::move(stripped).value();
   }
   return out;
 }

@@ -1,8 +1,9 @@
 // render(): decode untrusted bytes under limits, carry out a Recipe, encode.
 // Also the per-image facts datasets want (perceptual hash, sizes, format).
 //
-// Failures carry reason codes: empty_object, not_an_image (unknown, blocked
-// format), format_not_allowed (blocked loader or not in allowed_formats),
+// Failures carry reason codes: empty_object, not_an_image (no loader knows
+// the bytes), format_not_allowed (an untrusted loader such as svg, blocked
+// by Runtime, or a format not in allowed_formats),
 // too_many_bytes / too_many_pixels / too_many_frames (decided
 // from the header before decoding), decode_failed (broken or truncated
 // under the fail_on policy), encode_failed.

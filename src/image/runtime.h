@@ -9,7 +9,8 @@ namespace imgpipe::image {
 
 // Initialises libvips for server use for the lifetime of the object:
 // operation cache off, untrusted loaders blocked (magick, svg, pdf ...), one
-// thread per image (the worker parallelises across images, GUIDE.md).
+// thread per image (a JPEG decodes on one core anyway, so the worker
+// parallelises across images).
 class Runtime {
  public:
   explicit Runtime(const char* program_name);

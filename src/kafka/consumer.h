@@ -2,7 +2,7 @@
 //
 // EventSource is the narrow interface the pipeline consumes (tests fake it);
 // KafkaConsumer implements it over librdkafka's KafkaConsumer with the
-// at-least-once recipe from GUIDE.md: offsets are stored explicitly
+// at-least-once recipe for librdkafka 2.0: offsets are stored explicitly
 // (enable.auto.offset.store=false) only after the work for a message is done,
 // auto-commit sends them, cooperative-sticky assignment, auto.offset.reset
 // earliest.

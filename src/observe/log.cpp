@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <utility>
+
+#include "common/ascii.h"
 
 namespace imgpipe::observe {
 namespace {
@@ -75,12 +78,35 @@ class LineFormatter final : public spdlog::formatter {
   bool json_;
 };
 
+const std::pair<const char*, spdlog::level::level_enum> kLevels[] = {
+    {"trace", spdlog::level::trace}, {"debug", spdlog::level::debug},
+    {"info", spdlog::level::info},   {"warn", spdlog::level::warn},
+    {"error", spdlog::level::err},   {"critical", spdlog::level::critical},
+    {"off", spdlog::level::off},
+};
+
 }  // namespace
 
-void init_logging(std::string_view level, bool json) {
+const std::vector<std::string>& log_level_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& [name, level] : kLevels) out.emplace_back(name);
+    return out;
+  }();
+  return names;
+}
+
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) {
+  for (const auto& [known, level] : kLevels) {
+    if (ascii_iequals(name, known)) return level;
+  }
+  return std::nullopt;
+}
+
+void init_logging(spdlog::level::level_enum level, bool json) {
   auto logger = spdlog::stderr_logger_mt("imgpipe");
   logger->set_formatter(std::make_unique<LineFormatter>(json));
-  logger->set_level(spdlog::level::from_str(std::string(level)));
+  logger->set_level(level);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
 }

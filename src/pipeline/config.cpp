@@ -8,6 +8,8 @@
 #include <sstream>
 #include <thread>
 
+#include "common/ascii.h"
+#include "observe/log.h"
 #include "pipeline/rules_yaml.h"
 
 namespace imgpipe::pipeline {
@@ -41,6 +43,43 @@ Setting flag(std::string path, std::string env, std::string description,
   return Setting{std::move(path), std::move(env), std::move(description), field(accessor)};
 }
 
+// A text setting that takes one of `choices`.
+Setting choice(std::string path, std::string env, std::string description,
+               std::string& (*accessor)(Config&), std::vector<std::string> choices, bool required) {
+  Setting setting =
+      text(std::move(path), std::move(env), std::move(description), accessor, required);
+  setting.choices = std::move(choices);
+  return setting;
+}
+
+// A list setting whose items are `choices`.
+Setting list(std::string path, std::string env, std::string description,
+             std::set<std::string>& (*accessor)(Config&), std::vector<std::string> choices) {
+  Setting setting{std::move(path), std::move(env), std::move(description), field(accessor)};
+  setting.choices = std::move(choices);
+  return setting;
+}
+
+// librdkafka's security.protocol and sasl.mechanisms values imgpipe supports.
+const std::vector<std::string> kSecurityProtocols = {"plaintext", "ssl", "sasl_plaintext",
+                                                     "sasl_ssl"};
+const std::vector<std::string> kSaslMechanisms = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
+  return out;
+}
+
+// The spelling in `choices` of `value` (ASCII case ignored), or nullopt.
+std::optional<std::string> find_choice(const std::vector<std::string>& choices,
+                                       const std::string& value) {
+  for (const auto& known : choices) {
+    if (ascii_iequals(known, value)) return known;
+  }
+  return std::nullopt;
+}
+
 std::vector<Setting> declare_settings() {
   return {
       text(
@@ -59,13 +98,15 @@ std::vector<Setting> declare_settings() {
       text("kafka.instance_id", "IMGPIPE_KAFKA_INSTANCE_ID",
            "Static group membership id (e.g. the pod name); empty for dynamic membership",
            [](Config& c) -> std::string& { return c.kafka.instance_id; }),
-      text(
+      choice(
           "kafka.security_protocol", "IMGPIPE_KAFKA_SECURITY_PROTOCOL",
-          "plaintext, ssl, sasl_plaintext or sasl_ssl",
-          [](Config& c) -> std::string& { return c.kafka.security_protocol; }, true),
-      text("kafka.sasl_mechanism", "IMGPIPE_KAFKA_SASL_MECHANISM",
-           "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with a sasl_* protocol)",
-           [](Config& c) -> std::string& { return c.kafka.sasl_mechanism; }),
+          "How workers connect to the brokers (TLS, SASL)",
+          [](Config& c) -> std::string& { return c.kafka.security_protocol; }, kSecurityProtocols,
+          true),
+      choice(
+          "kafka.sasl_mechanism", "IMGPIPE_KAFKA_SASL_MECHANISM",
+          "SASL mechanism; required with a sasl_* protocol",
+          [](Config& c) -> std::string& { return c.kafka.sasl_mechanism; }, kSaslMechanisms, false),
       text("kafka.sasl_username", "IMGPIPE_KAFKA_SASL_USERNAME", "SASL user name",
            [](Config& c) -> std::string& { return c.kafka.sasl_username; }),
       text(
@@ -146,10 +187,16 @@ std::vector<Setting> declare_settings() {
           "pipeline.max_frames", "IMGPIPE_MAX_FRAMES",
           "Animated images with more frames are rejected when an output asks for all frames",
           [](Config& c) -> int& { return c.pipeline.max_frames; }, 1, 100000),
-      text(
+      list(
+          "pipeline.allowed_formats", "IMGPIPE_ALLOWED_FORMATS",
+          "Input formats that are processed; others are rejected (format_not_allowed)",
+          [](Config& c) -> std::set<std::string>& { return c.pipeline.allowed_formats; },
+          image::format_names()),
+      choice(
           "pipeline.fail_on", "IMGPIPE_FAIL_ON",
-          "When a damaged image is rejected: none, truncated, error or warning",
-          [](Config& c) -> std::string& { return c.pipeline.fail_on; }, true),
+          "When a damaged image is rejected (never, truncated files, any error, any warning)",
+          [](Config& c) -> std::string& { return c.pipeline.fail_on; }, image::fail_on_names(),
+          true),
       flag("pipeline.allow_loops", "IMGPIPE_ALLOW_LOOPS",
            "Accept rules whose outputs could match a rule again (the output marker still stops "
            "loops)",
@@ -168,9 +215,9 @@ std::vector<Setting> declare_settings() {
       text(
           "http.listen", "IMGPIPE_HTTP_LISTEN", "host:port of /healthz, /readyz and /metrics",
           [](Config& c) -> std::string& { return c.http_listen; }, true),
-      text(
-          "log.level", "IMGPIPE_LOG_LEVEL", "trace, debug, info, warn, error",
-          [](Config& c) -> std::string& { return c.log_level; }, true),
+      choice(
+          "log.level", "IMGPIPE_LOG_LEVEL", "Least severe level that is logged",
+          [](Config& c) -> std::string& { return c.log_level; }, observe::log_level_names(), true),
   };
 }
 
@@ -184,13 +231,51 @@ struct Loader {
                setting.bind);
   }
 
-  void assign(const Setting&, std::string& target, const std::string& value, const std::string&) {
-    target = value;
+  void assign(const Setting& setting, std::string& target, const std::string& value,
+              const std::string& origin) {
+    if (setting.choices.empty() || value.empty()) {
+      target = value;
+    } else if (auto known = find_choice(setting.choices, value)) {
+      target = *known;
+    } else {
+      problems.push_back(setting.path + ": must be one of " + join(setting.choices, ", ") +
+                         ", got '" + value + "'" + origin);
+    }
+  }
+  // From the environment: comma-separated items.
+  void assign(const Setting& setting, std::set<std::string>& target, const std::string& value,
+              const std::string& origin) {
+    std::vector<std::string> items;
+    for (std::size_t start = 0; start <= value.size();) {
+      const auto comma = std::min(value.find(',', start), value.size());
+      std::string item = value.substr(start, comma - start);
+      item.erase(0, item.find_first_not_of(' '));
+      item.erase(item.find_last_not_of(' ') + 1);
+      if (!item.empty()) items.push_back(std::move(item));
+      start = comma + 1;
+    }
+    assign_items(
+        setting, target, items, [&](std::size_t) { return setting.path; }, origin);
+  }
+  // Every item must be one of the setting's choices; `where(i)` names item i.
+  template <class Where>
+  void assign_items(const Setting& setting, std::set<std::string>& target,
+                    const std::vector<std::string>& items, Where where, const std::string& origin) {
+    std::set<std::string> chosen;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      auto known = find_choice(setting.choices, items[i]);
+      if (!known) {
+        problems.push_back(where(i) + ": must be one of " + join(setting.choices, ", ") +
+                           ", got '" + items[i] + "'" + origin);
+        continue;
+      }
+      chosen.insert(*known);
+    }
+    target = std::move(chosen);
   }
   void assign(const Setting& setting, bool& target, const std::string& value,
               const std::string& origin) {
-    std::string lower = value;
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    const std::string lower = ascii_lower(value);
     if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") {
       target = true;
     } else if (lower == "false" || lower == "0" || lower == "no" || lower == "off") {
@@ -230,16 +315,24 @@ struct Loader {
 
   void walk(const YAML::Node& node, const std::string& prefix) {
     for (const auto& entry : node) {
-      const std::string name = entry.first.as<std::string>();
+      if (!entry.first.IsScalar()) {
+        problems.push_back((prefix.empty() ? std::string("(root)") : prefix) +
+                           ": keys must be text, not a list or mapping");
+        continue;
+      }
+      const std::string name = entry.first.Scalar();
       const std::string path = prefix.empty() ? name : prefix + "." + name;
       if (entry.second.IsMap()) {
         walk(entry.second, path);
       } else if (path == "rules") {
         config.rules = parse_rules(entry.second, problems);
-      } else if (path == "pipeline.allowed_formats") {
-        read_formats(entry.second);
+      } else if (entry.second.IsSequence()) {
+        read_list(path, entry.second);
       } else if (entry.second.IsScalar()) {
-        if (const Setting* setting = find(path)) {
+        const Setting* setting = find(path);
+        if (setting != nullptr && setting->is_list()) {
+          problems.push_back(path + ": must be a list of " + join(setting->choices, ", "));
+        } else if (setting != nullptr) {
           apply(*setting, entry.second.Scalar(), " (config file)");
         } else {
           problems.push_back(path + ": unknown setting");
@@ -250,20 +343,24 @@ struct Loader {
     }
   }
 
-  void read_formats(const YAML::Node& node) {
-    if (!node.IsSequence()) {
-      problems.push_back("pipeline.allowed_formats: must be a list, e.g. [jpeg, png]");
+  void read_list(const std::string& path, const YAML::Node& node) {
+    const Setting* setting = find(path);
+    if (setting == nullptr) {
+      problems.push_back(path + ": unknown setting");
       return;
     }
-    config.pipeline.allowed_formats.clear();
-    for (std::size_t i = 0; i < node.size(); ++i) {
-      const std::string format = node[i].IsScalar() ? node[i].Scalar() : "";
-      if (!image::known_input_format(format)) {
-        problems.push_back("pipeline.allowed_formats[" + std::to_string(i) + "]: unknown format '" +
-                           format + "' (jpeg, png, webp, gif, tiff, heif, avif)");
-      }
-      config.pipeline.allowed_formats.insert(format);
+    auto* bind = std::get_if<std::function<std::set<std::string>&(Config&)>>(&setting->bind);
+    if (bind == nullptr) {
+      problems.push_back(path + ": must be a value, not a list");
+      return;
     }
+    std::vector<std::string> items;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      items.push_back(node[i].IsScalar() ? node[i].Scalar() : "");
+    }
+    assign_items(
+        *setting, (*bind)(config), items,
+        [&](std::size_t i) { return path + "[" + std::to_string(i) + "]"; }, " (config file)");
   }
 
   void check_loops() {
@@ -287,23 +384,11 @@ struct Loader {
 
   void check_kafka_security() {
     auto& kafka = config.kafka;
-    std::transform(kafka.security_protocol.begin(), kafka.security_protocol.end(),
-                   kafka.security_protocol.begin(), ::tolower);
+    // The values themselves were checked against the table's choices.
     const auto& protocol = kafka.security_protocol;
-    if (protocol != "plaintext" && protocol != "ssl" && protocol != "sasl_plaintext" &&
-        protocol != "sasl_ssl") {
-      problems.push_back(
-          "kafka.security_protocol: must be one of plaintext, ssl, sasl_plaintext, sasl_ssl, got "
-          "'" +
-          protocol + "'");
-      return;
-    }
     if (protocol.rfind("sasl_", 0) == 0) {
-      const auto& mechanism = kafka.sasl_mechanism;
-      if (mechanism != "PLAIN" && mechanism != "SCRAM-SHA-256" && mechanism != "SCRAM-SHA-512") {
-        problems.push_back(
-            "kafka.sasl_mechanism: must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 with " + protocol);
-      }
+      if (kafka.sasl_mechanism.empty())
+        problems.push_back("kafka.sasl_mechanism: is required with " + protocol);
       if (kafka.sasl_username.empty())
         problems.push_back("kafka.sasl_username: is required with " + protocol);
       if (kafka.sasl_password.empty())
@@ -333,11 +418,6 @@ struct Loader {
                          "'");
     }
     check_kafka_security();
-    const auto& fail_on = config.pipeline.fail_on;
-    if (fail_on != "none" && fail_on != "truncated" && fail_on != "error" && fail_on != "warning") {
-      problems.push_back("pipeline.fail_on: must be one of none, truncated, error, warning, got '" +
-                         fail_on + "'");
-    }
     check_loops();
     if (config.pipeline.retry_initial_ms > config.pipeline.retry_max_ms) {
       problems.push_back("pipeline.retry_initial_ms: must not exceed pipeline.retry_max_ms");
@@ -406,10 +486,8 @@ image::Limits Config::limits() const {
   limits.max_input_pixels = static_cast<std::uint64_t>(pipeline.max_input_pixels);
   limits.max_frames = pipeline.max_frames;
   limits.allowed_formats = pipeline.allowed_formats;
-  limits.fail_on = pipeline.fail_on == "none"      ? image::FailOn::none
-                   : pipeline.fail_on == "error"   ? image::FailOn::error
-                   : pipeline.fail_on == "warning" ? image::FailOn::warning
-                                                   : image::FailOn::truncated;
+  // load_config() accepted only image::fail_on_names().
+  limits.fail_on = image::parse_fail_on(pipeline.fail_on).value_or(image::Limits{}.fail_on);
   return limits;
 }
 
@@ -452,6 +530,8 @@ std::string describe_value(const Setting& setting, const Config& config) {
         using T = std::decay_t<decltype(value)>;
         if constexpr (std::is_same_v<T, std::string>) {
           return value;
+        } else if constexpr (std::is_same_v<T, std::set<std::string>>) {
+          return join(std::vector<std::string>(value.begin(), value.end()), ",");
         } else if constexpr (std::is_same_v<T, bool>) {
           return value ? "true" : "false";
         } else {

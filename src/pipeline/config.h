@@ -1,6 +1,6 @@
 // The worker's configuration: a plain struct with defaults, and one table
 // that declares every setting once (YAML path, environment variable,
-// description, default, bounds). Loading applies, in order: defaults, the
+// description, default, bounds or choices). Loading applies, in order: defaults, the
 // YAML file, IMGPIPE_* environment variables. Every problem is reported with
 // the setting's path, e.g. "pipeline.width: must be between 1 and 16383".
 //
@@ -27,8 +27,8 @@ struct KafkaSettings {
   std::string dlq_topic = "bucket-events-dlq";
   std::string group = "imgpipe";
   std::string instance_id;
-  std::string security_protocol = "plaintext";  // plaintext, ssl, sasl_plaintext, sasl_ssl
-  std::string sasl_mechanism;                   // PLAIN, SCRAM-SHA-256, SCRAM-SHA-512
+  std::string security_protocol = "plaintext";  // choices: in the settings table
+  std::string sasl_mechanism;                   // choices: in the settings table
   std::string sasl_username;
   std::string sasl_password;
   std::string ssl_ca_location;  // CA bundle file; empty: the system's
@@ -56,11 +56,12 @@ struct PipelineSettings {
   int quality = 0;        // 0: each format's default
   int workers = 0;        // 0: one per core
   int max_in_flight = 0;  // 0: 2 x workers
-  long long max_input_bytes = 256ll << 20;
-  long long max_input_pixels = 268'402'689;
-  int max_frames = 100;
-  std::string fail_on = "truncated";  // none, truncated, error, warning
-  std::set<std::string> allowed_formats = {"jpeg", "png", "webp", "gif", "tiff", "heif", "avif"};
+  // The safety limits start from image::Limits' defaults (written there only).
+  long long max_input_bytes = static_cast<long long>(image::Limits{}.max_input_bytes);
+  long long max_input_pixels = static_cast<long long>(image::Limits{}.max_input_pixels);
+  int max_frames = image::Limits{}.max_frames;
+  std::string fail_on = image::fail_on_name(image::Limits{}.fail_on);  // image::fail_on_names()
+  std::set<std::string> allowed_formats = image::Limits{}.allowed_formats;
   bool allow_loops = false;
   int retry_initial_ms = 200;
   int retry_max_ms = 10000;
@@ -72,7 +73,7 @@ struct Config {
   S3Settings s3;
   PipelineSettings pipeline;
   std::string http_listen = "127.0.0.1:8080";
-  std::string log_level = "info";
+  std::string log_level = "info";  // observe::log_level_names()
   // Empty: one rule built from pipeline.* (source_bucket -> target_bucket,
   // fit in width x height, same format, same key).
   std::vector<Rule> rules;
@@ -86,7 +87,8 @@ struct Config {
 // One declared setting. `bind` returns the field inside a Config.
 struct Setting {
   using Binding = std::variant<std::function<std::string&(Config&)>, std::function<int&(Config&)>,
-                               std::function<long long&(Config&)>, std::function<bool&(Config&)>>;
+                               std::function<long long&(Config&)>, std::function<bool&(Config&)>,
+                               std::function<std::set<std::string>&(Config&)>>;
   std::string path;  // "kafka.brokers"
   std::string env;   // "IMGPIPE_KAFKA_BROKERS"
   std::string description;
@@ -94,6 +96,14 @@ struct Setting {
   long long min = 0, max = 0;  // bounds for numbers (inclusive)
   bool secret = false;         // never printed
   bool required = false;       // must be non-empty after loading
+  // Text and list settings: when not empty, every value must be one of these,
+  // compared ignoring ASCII case, and is stored as spelled here. A list is a
+  // YAML sequence, or comma-separated in the environment.
+  std::vector<std::string> choices = {};
+
+  bool is_list() const {
+    return std::holds_alternative<std::function<std::set<std::string>&(Config&)>>(bind);
+  }
 };
 
 const std::vector<Setting>& settings();

@@ -4,14 +4,13 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "common/ascii.h"
+
 namespace imgpipe::pipeline {
 
 bool has_source_marker(const std::map<std::string, std::string>& metadata) {
   return std::any_of(metadata.begin(), metadata.end(), [](const auto& entry) {
-    std::string name = entry.first;
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    return name.ends_with(kSourceEtagMetadata);
+    return ascii_lower(entry.first).ends_with(kSourceEtagMetadata);
   });
 }
 

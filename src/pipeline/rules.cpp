@@ -5,22 +5,18 @@
 #include <algorithm>
 #include <array>
 
+#include "common/ascii.h"
+
 namespace imgpipe::pipeline {
 namespace {
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 bool content_type_matches(const std::string& pattern, const std::string& actual) {
   if (pattern.empty() || actual.empty()) return true;
-  const std::string type = lower(actual.substr(0, actual.find(';')));
+  const std::string type = ascii_lower(actual.substr(0, actual.find(';')));
   if (pattern.size() > 2 && pattern.ends_with("/*")) {
-    return type.rfind(lower(pattern.substr(0, pattern.size() - 1)), 0) == 0;
+    return type.rfind(ascii_lower(pattern.substr(0, pattern.size() - 1)), 0) == 0;
   }
-  return type == lower(pattern);
+  return type == ascii_lower(pattern);
 }
 
 constexpr std::array<std::string_view, 7> kPlaceholders = {"key",     "dir",  "name",  "ext",
@@ -39,7 +35,8 @@ std::pair<std::string, std::string> fixed_ends(const std::string& key_template) 
 bool matches(const Match& match, const ObjectRef& object) {
   if (object.bucket != match.bucket) return false;
   if (!match.prefix.empty() && object.key.rfind(match.prefix, 0) != 0) return false;
-  if (!match.suffix.empty() && !lower(object.key).ends_with(lower(match.suffix))) return false;
+  if (!match.suffix.empty() && !ascii_lower(object.key).ends_with(ascii_lower(match.suffix)))
+    return false;
   if (!match.glob.empty() && fnmatch(match.glob.c_str(), object.key.c_str(), 0) != 0) return false;
   if (!content_type_matches(match.content_type, object.content_type)) return false;
   return object.size >= match.min_size && object.size <= match.max_size;
@@ -117,8 +114,8 @@ bool could_retrigger(const Output& output, const Match& match) {
     if (!compatible) return false;
   }
   if (!match.suffix.empty()) {
-    const std::string suffix = lower(match.suffix);
-    const std::string fixed_tail = lower(tail);
+    const std::string suffix = ascii_lower(match.suffix);
+    const std::string fixed_tail = ascii_lower(tail);
     const bool compatible =
         fixed_tail.ends_with(suffix) || (templated && suffix.ends_with(fixed_tail));
     if (!compatible) return false;

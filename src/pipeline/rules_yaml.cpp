@@ -6,28 +6,37 @@
 #include <optional>
 #include <set>
 
+#include "common/result.h"
+
 namespace imgpipe::pipeline {
 namespace {
 
 using image::Gravity;
 
-// A mapping being read at `path`: every key read is remembered, so that the
-// ones nobody asked for are reported as unknown.
+// A mapping being read at `path`: every key read is remembered, so that
+// report_unknown() can name the ones nobody asked for. Use it through
+// read_mapping(), which calls report_unknown() once reading is done.
 class Reader {
  public:
   Reader(const YAML::Node& node, std::string path, std::vector<std::string>& problems)
       : node_(node), path_(std::move(path)), problems_(problems) {
     if (!node_.IsMap()) problem("", "must be a mapping");
   }
-  ~Reader() {
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  // Reports every key that was not read, and keys that are not text.
+  void report_unknown() {
     if (!node_.IsMap()) return;
     for (const auto& entry : node_) {
-      const auto name = entry.first.as<std::string>();
+      if (!entry.first.IsScalar()) {
+        problem("", "keys must be text, not a list or mapping");
+        continue;
+      }
+      const std::string& name = entry.first.Scalar();
       if (!seen_.count(name)) problem(name, "unknown setting");
     }
   }
-  Reader(const Reader&) = delete;
-  Reader& operator=(const Reader&) = delete;
 
   std::string at(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
   void problem(const std::string& key, const std::string& message) {
@@ -102,6 +111,17 @@ class Reader {
   std::vector<std::string>& problems_;
   std::set<std::string> seen_;
 };
+
+// Reads the mapping `node` at `path` with read(Reader&), then reports the keys
+// `read` did not ask for. Returns what `read` returns.
+template <class Read>
+auto read_mapping(const YAML::Node& node, const std::string& path,
+                  std::vector<std::string>& problems, Read read) {
+  Reader r(node, path, problems);
+  auto result = read(r);
+  r.report_unknown();
+  return result;
+}
 
 // The names image::gravity_name() gives, plus two aliases.
 std::vector<std::pair<std::string, Gravity>> gravity_choices() {
@@ -179,29 +199,27 @@ auto scalar_or_map(const YAML::Node& node, const std::string& path, const std::s
   if (node.IsScalar()) {
     YAML::Node wrapped;
     wrapped[key] = node;
-    Reader r(wrapped, path, problems);
-    return read(r);
+    return read_mapping(wrapped, path, problems, read);
   }
-  Reader r(node, path, problems);
-  return read(r);
+  return read_mapping(node, path, problems, read);
 }
 
 std::optional<image::Operation> read_operation(const YAML::Node& node, const std::string& path,
                                                std::vector<std::string>& problems) {
-  if (!node.IsMap() || node.size() != 1) {
+  if (!node.IsMap() || node.size() != 1 || !node.begin()->first.IsScalar()) {
     problems.push_back(path + ": must be one operation, e.g. {resize: {width: 256}}");
     return std::nullopt;
   }
-  const auto name = node.begin()->first.as<std::string>();
+  const std::string name = node.begin()->first.Scalar();
   const YAML::Node body = node.begin()->second;
   const std::string at = path + "." + name;
   if (name == "resize") {
-    Reader r(body, at, problems);
-    return read_resize(r);
+    return read_mapping(body, at, problems,
+                        [](Reader& r) -> image::Operation { return read_resize(r); });
   }
   if (name == "crop") {
-    Reader r(body, at, problems);
-    return read_crop(r);
+    return read_mapping(body, at, problems,
+                        [](Reader& r) -> image::Operation { return read_crop(r); });
   }
   if (name == "aspect") {
     return scalar_or_map(body, at, "ratio", problems,
@@ -242,9 +260,7 @@ std::optional<image::Operation> read_operation(const YAML::Node& node, const std
   return std::nullopt;
 }
 
-void read_encoder(const YAML::Node& node, const std::string& path, image::Encoder& encoder,
-                  std::vector<std::string>& problems) {
-  Reader r(node, path, problems);
+void read_encoder(Reader& r, image::Encoder& encoder) {
   r.number("quality", encoder.quality, 1, 100);
   r.flag("progressive", encoder.progressive);
   r.choice<std::string>("chroma", encoder.chroma,
@@ -260,10 +276,20 @@ void read_encoder(const YAML::Node& node, const std::string& path, image::Encode
       {{"none", "none"}, {"deflate", "deflate"}, {"lzw", "lzw"}, {"jpeg", "jpeg"}});
 }
 
-Output read_output(const YAML::Node& node, const std::string& path,
-                   std::vector<std::string>& problems) {
+void read_set_metadata(Reader& r, std::map<std::string, std::string>& out) {
+  const YAML::Node metadata = r.child("set_metadata");
+  if (metadata && !metadata.IsMap()) r.problem("set_metadata", "must be a mapping of name: value");
+  for (const auto& entry : metadata) {
+    if (!entry.first.IsScalar()) {
+      r.problem("set_metadata", "names must be text, not a list or mapping");
+      continue;
+    }
+    out[entry.first.Scalar()] = entry.second.IsScalar() ? entry.second.Scalar() : "";
+  }
+}
+
+Output read_output(Reader& r, std::vector<std::string>& problems) {
   Output output;
-  Reader r(node, path, problems);
   r.text("name", output.name, true);
   r.text("bucket", output.bucket, true);
   r.text("key", output.key_template);
@@ -272,8 +298,8 @@ Output read_output(const YAML::Node& node, const std::string& path,
                          " (use {key} {dir} {name} {ext} {variant} {etag} {format})");
   }
   if (r.has("resize")) {
-    Reader resize(r.child("resize"), r.at("resize"), problems);
-    output.recipe.operations.push_back(read_resize(resize));
+    output.recipe.operations.push_back(
+        read_mapping(r.child("resize"), r.at("resize"), problems, read_resize));
   }
   const YAML::Node operations = r.child("operations");
   if (operations && !operations.IsSequence()) r.problem("operations", "must be a list");
@@ -284,7 +310,12 @@ Output read_output(const YAML::Node& node, const std::string& path,
   }
   auto& recipe = output.recipe;
   r.choice<std::string>("format", recipe.encoder.format, format_choices());
-  if (r.has("encoder")) read_encoder(r.child("encoder"), r.at("encoder"), recipe.encoder, problems);
+  if (r.has("encoder")) {
+    read_mapping(r.child("encoder"), r.at("encoder"), problems, [&](Reader& encoder) {
+      read_encoder(encoder, recipe.encoder);
+      return Unit{};
+    });
+  }
   r.flag("autorotate", recipe.autorotate);
   r.flag("srgb", recipe.to_srgb);
   if (r.has("background") && !parse_colour(r.child("background"), recipe.background)) {
@@ -303,21 +334,14 @@ Output read_output(const YAML::Node& node, const std::string& path,
       }
     }
   }
-  const YAML::Node metadata = r.child("set_metadata");
-  if (metadata && !metadata.IsMap()) r.problem("set_metadata", "must be a mapping of name: value");
-  for (const auto& entry : metadata) {
-    output.metadata[entry.first.as<std::string>()] =
-        entry.second.IsScalar() ? entry.second.Scalar() : "";
-  }
+  read_set_metadata(r, output.metadata);
   r.text("content_type", output.content_type);
   r.flag("sidecar", output.sidecar);
   return output;
 }
 
-Match read_match(const YAML::Node& node, const std::string& path,
-                 std::vector<std::string>& problems) {
+Match read_match(Reader& r) {
   Match match;
-  Reader r(node, path, problems);
   r.text("bucket", match.bucket, true);
   r.text("prefix", match.prefix);
   r.text("suffix", match.suffix);
@@ -329,6 +353,35 @@ Match read_match(const YAML::Node& node, const std::string& path,
   match.max_size = static_cast<std::uint64_t>(max_size);
   if (match.min_size > match.max_size) r.problem("min_size", "must not exceed max_size");
   return match;
+}
+
+Rule read_rule(Reader& r, std::size_t index, std::set<std::string>& names,
+               std::vector<std::string>& problems) {
+  Rule rule;
+  r.text("name", rule.name);
+  if (rule.name.empty()) rule.name = "rule" + std::to_string(index);
+  if (!names.insert(rule.name).second)
+    r.problem("name", "'" + rule.name + "' is used by another rule");
+  if (r.has("match")) {
+    rule.match = read_mapping(r.child("match"), r.at("match"), problems, read_match);
+  } else {
+    r.problem("match", "is required");
+  }
+  const YAML::Node outputs = r.child("outputs");
+  if (!outputs || !outputs.IsSequence() || outputs.size() == 0)
+    r.problem("outputs", "must be a non-empty list");
+  std::set<std::string> variants;
+  for (std::size_t j = 0; outputs && outputs.IsSequence() && j < outputs.size(); ++j) {
+    const std::string at = r.at("outputs[" + std::to_string(j) + "]");
+    Output output = read_mapping(outputs[j], at, problems,
+                                 [&](Reader& out) { return read_output(out, problems); });
+    if (!output.name.empty() && !variants.insert(output.name).second) {
+      problems.push_back(at + ".name: '" + output.name +
+                         "' is used by another output of this rule");
+    }
+    rule.outputs.push_back(std::move(output));
+  }
+  return rule;
 }
 
 }  // namespace
@@ -362,32 +415,8 @@ std::vector<Rule> parse_rules(const YAML::Node& node, std::vector<std::string>& 
   }
   std::set<std::string> names;
   for (std::size_t i = 0; i < node.size(); ++i) {
-    const std::string path = "rules[" + std::to_string(i) + "]";
-    Rule rule;
-    Reader r(node[i], path, problems);
-    r.text("name", rule.name);
-    if (rule.name.empty()) rule.name = "rule" + std::to_string(i);
-    if (!names.insert(rule.name).second)
-      r.problem("name", "'" + rule.name + "' is used by another rule");
-    if (r.has("match")) {
-      rule.match = read_match(r.child("match"), r.at("match"), problems);
-    } else {
-      r.problem("match", "is required");
-    }
-    const YAML::Node outputs = r.child("outputs");
-    if (!outputs || !outputs.IsSequence() || outputs.size() == 0)
-      r.problem("outputs", "must be a non-empty list");
-    std::set<std::string> variants;
-    for (std::size_t j = 0; outputs && outputs.IsSequence() && j < outputs.size(); ++j) {
-      const std::string at = r.at("outputs[" + std::to_string(j) + "]");
-      Output output = read_output(outputs[j], at, problems);
-      if (!output.name.empty() && !variants.insert(output.name).second) {
-        problems.push_back(at + ".name: '" + output.name +
-                           "' is used by another output of this rule");
-      }
-      rule.outputs.push_back(std::move(output));
-    }
-    rules.push_back(std::move(rule));
+    rules.push_back(read_mapping(node[i], "rules[" + std::to_string(i) + "]", problems,
+                                 [&](Reader& r) { return read_rule(r, i, names, problems); }));
   }
   return rules;
 }

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <utility>
 
+#include "common/ascii.h"
 #include "s3/curl_transport.h"
 #include "s3/xml.h"
 
@@ -14,13 +15,6 @@ constexpr std::string_view kDefaultRegion = "us-east-1";
 
 bool is_success(long status) {
   return status >= 200 && status < 300;
-}
-
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
 }
 
 bool is_header_token(std::string_view name) {
@@ -53,7 +47,7 @@ Result<HeaderList> object_headers(const PutRequest& request) {
   std::map<std::string, std::string> lowered;
   for (const auto& [name, value] : request.metadata) {
     if (auto valid = validate_metadata_entry(name, value); !valid) return valid.error();
-    if (!lowered.emplace(to_lower(name), value).second) {
+    if (!lowered.emplace(ascii_lower(name), value).second) {
       return make_error(Reason::invalid_request,
                         "metadata name '" + name + "' occurs twice when lower-cased");
     }
@@ -131,12 +125,6 @@ Result<Object> Client::get_object(const std::string& bucket, const std::string& 
   return object;
 }
 
-Result<ObjectInfo> Client::head_object(const std::string& bucket, const std::string& key) {
-  auto response = send_ok({"HEAD", bucket, key, {}, {}, {}});
-  if (!response) return response.error();
-  return object_info_from_headers(response->headers);
-}
-
 Result<std::string> Client::put_object(const std::string& bucket, const std::string& key,
                                        const PutRequest& request) {
   auto headers = object_headers(request);
@@ -194,12 +182,6 @@ Result<ListPage> Client::list_objects(const std::string& bucket, const std::stri
   auto response = send_ok({"GET", bucket, "", std::move(query), {}, {}});
   if (!response) return response.error();
   return parse_list_objects_xml(response->body);
-}
-
-Status Client::delete_object(const std::string& bucket, const std::string& key) {
-  auto response = send_ok({"DELETE", bucket, key, {}, {}, {}});
-  if (!response) return response.error();
-  return ok_status();
 }
 
 Result<std::string> Client::put_object_multipart(const std::string& bucket, const std::string& key,

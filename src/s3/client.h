@@ -1,7 +1,9 @@
 // s3::Client: an S3 client (MinIO and AWS) over an HttpTransport. It builds
 // requests (path-style or virtual-host URLs, RFC 3986-encoded keys, sorted
 // query strings), turns S3 XML errors into Errors with a Reason, and offers
-// the object, bucket, listing, notification and multipart calls imgpipe needs.
+// the object, bucket and notification calls imgpipe needs. list_objects and
+// put_object_multipart serve only tests/integration (listing outputs,
+// uploading large sources); nothing in src/ calls them.
 //
 // Every call is one or more blocking HTTP requests with the transport's
 // timeouts; the client never retries (the pipeline decides that). ETags are
@@ -44,7 +46,6 @@ class Client final : public ObjectStore {
   explicit Client(ClientOptions options, std::shared_ptr<HttpTransport> transport = nullptr);
 
   Result<Object> get_object(const std::string& bucket, const std::string& key) override;
-  Result<ObjectInfo> head_object(const std::string& bucket, const std::string& key) override;
   Result<std::string> put_object(const std::string& bucket, const std::string& key,
                                  const PutRequest& request) override;
 
@@ -62,17 +63,14 @@ class Client final : public ObjectStore {
   // The bucket's notification configuration document as S3 returns it.
   Result<std::string> get_bucket_notification(const std::string& bucket);
 
-  // One page of ListObjectsV2 under `prefix`, starting at
+  // Only tests/integration uses this. One page of ListObjectsV2 under `prefix`, starting at
   // `continuation_token` (empty: the first page). max_keys 0 means the
   // server's default (1000).
   Result<ListPage> list_objects(const std::string& bucket, const std::string& prefix,
                                 const std::string& continuation_token, int max_keys = 0);
 
-  // Deletes the object. S3 answers success for a key that does not exist.
-  Status delete_object(const std::string& bucket, const std::string& key);
-
-  // Uploads `request.body` in parts of `part_size` bytes (>= kMinPartSize, at
-  // most kMaxParts parts), one after the other, and returns the ETag of the
+  // Only tests/integration uses this. Uploads `request.body` in parts of `part_size` bytes (>=
+  // kMinPartSize, at most kMaxParts parts), one after the other, and returns the ETag of the
   // completed object. On any failure after the upload was created it aborts
   // the upload (best effort) and returns the original error.
   // if_none_match is applied when completing the upload.

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ascii.h"
+
 namespace imgpipe::s3 {
 namespace {
 
@@ -41,13 +43,6 @@ class CurlGlobal {
  private:
   CURLcode init_result_;
 };
-
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string_view trim(std::string_view text) {
   const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
@@ -113,7 +108,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   }
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return line.size();
-  const std::string name = to_lower(trim(line.substr(0, colon)));
+  const std::string name = ascii_lower(trim(line.substr(0, colon)));
   const std::string_view value = trim(line.substr(colon + 1));
   if (name == "content-length") reserve_for_content_length(*sink, value);
   auto [it, inserted] = sink->response.headers.try_emplace(name, value);
@@ -155,7 +150,7 @@ Status validate_header(const std::pair<std::string, std::string>& header) {
 
 bool has_header(const HeaderList& headers, std::string_view lower_name) {
   return std::any_of(headers.begin(), headers.end(),
-                     [&](const auto& header) { return to_lower(header.first) == lower_name; });
+                     [&](const auto& header) { return ascii_lower(header.first) == lower_name; });
 }
 
 Result<CurlSlist> make_header_list(const HeaderList& headers) {
@@ -204,7 +199,9 @@ class CurlTransport::HandlePool {
     CurlEasy handle_;
   };
 
-  explicit HandlePool(std::size_t max_idle) : max_idle_(max_idle) {}
+  // Room for every idle handle up front: release() runs in ~Lease and must
+  // not allocate (a destructor that throws ends the process).
+  explicit HandlePool(std::size_t max_idle) : max_idle_(max_idle) { idle_.reserve(max_idle_); }
 
   Lease acquire() {
     {
@@ -334,7 +331,7 @@ bool curl_sigv4_header_order_is_safe(const HeaderList& headers) {
   std::vector<std::pair<std::string, std::string>> lines;  // (name, "name:value")
   lines.reserve(headers.size());
   for (const auto& [name, value] : headers) {
-    const std::string lower = to_lower(name);
+    const std::string lower = ascii_lower(name);
     lines.emplace_back(lower, lower + ":" + std::string(trim(value)));
   }
   auto by_line = lines;

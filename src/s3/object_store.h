@@ -66,10 +66,6 @@ class ObjectStore {
   // does not exist.
   virtual Result<Object> get_object(const std::string& bucket, const std::string& key) = 0;
 
-  // Reads only the object's metadata. Fails with object_missing when the
-  // bucket or key does not exist.
-  virtual Result<ObjectInfo> head_object(const std::string& bucket, const std::string& key) = 0;
-
   // Stores `request.body` under `key` and returns the new ETag (no quotes).
   // With if_none_match and an existing key: invalid_request, message starting
   // with "S3 PreconditionFailed".

@@ -79,3 +79,37 @@ TEST(AddQueueNotification, DoesNotConfuseAnotherTargetIdWithOurs) {
 
 }  // namespace
 }  // namespace imgpipe::cli
+
+namespace imgpipe::cli {
+namespace {
+
+// An ARN is written into XML: '&' and '<' must be escaped, or S3 refuses the document.
+constexpr const char* kArnThatNeedsEscaping = "arn:minio:sqs::R&D<1>:kafka";
+
+TEST(AddQueueNotification, EscapesTheArnItWrites) {
+  auto xml = add_queue_notification("", kArnThatNeedsEscaping, kEvent);
+  ASSERT_TRUE(xml.has_value());
+  EXPECT_NE(xml->find("<Queue>arn:minio:sqs::R&amp;D&lt;1&gt;:kafka</Queue>"), std::string::npos)
+      << *xml;
+  EXPECT_EQ(xml->find("R&D"), std::string::npos) << *xml;
+}
+
+TEST(AddQueueNotification, RecognisesItsRuleWhenTheStoreAnswersWithEscapedText) {
+  const std::string existing =
+      "<NotificationConfiguration><QueueConfiguration><Id>imgpipe</Id>"
+      "<Queue>arn:minio:sqs:us-east-1:R&amp;D&lt;1&gt;:kafka</Queue>"
+      "<Event>s3:ObjectCreated:*</Event></QueueConfiguration></NotificationConfiguration>";
+  EXPECT_FALSE(add_queue_notification(existing, kArnThatNeedsEscaping, kEvent).has_value());
+}
+
+TEST(AddQueueNotification, ReadsElementsWithAttributesAndSeveralEvents) {
+  const std::string existing =
+      "<NotificationConfiguration>\n  <QueueConfiguration xmlns=\"x\">\n"
+      "    <Queue>arn:minio:sqs::PRIMARY:kafka</Queue>\n"
+      "    <Event>s3:ObjectRemoved:*</Event>\n    <Event>s3:ObjectCreated:*</Event>\n"
+      "  </QueueConfiguration>\n</NotificationConfiguration>";
+  EXPECT_FALSE(add_queue_notification(existing, kArn, kEvent).has_value());
+}
+
+}  // namespace
+}  // namespace imgpipe::cli

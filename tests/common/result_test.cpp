@@ -24,7 +24,6 @@ TEST(Reason, OnlyNetworkAndBrokerConditionsAreTransient) {
   EXPECT_FALSE(is_transient(Reason::object_missing));
   EXPECT_FALSE(is_transient(Reason::not_an_image));
   EXPECT_FALSE(is_transient(Reason::access_denied));
-  EXPECT_FALSE(is_transient(Reason::cancelled));
 }
 
 TEST(Reason, NamesAreDistinctSnakeCase) {

@@ -481,7 +481,7 @@ TEST(RenderRejects, TextNamedJpgAsNotAnImage) {
   expect_rejected(corpus::text_named_jpg(), Reason::not_an_image);
 }
 
-TEST(RenderRejects, SvgAsNotAnImageBecauseItsLoaderIsUntrusted) {
+TEST(RenderRejects, SvgAsFormatNotAllowedBecauseItsLoaderIsUntrusted) {
   expect_rejected(corpus::svg(), Reason::format_not_allowed);
 }
 

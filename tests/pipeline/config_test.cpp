@@ -4,6 +4,9 @@
 
 #include <map>
 #include <set>
+#include <stdexcept>
+
+#include "observe/log.h"
 
 namespace imgpipe::pipeline {
 namespace {
@@ -183,8 +186,10 @@ TEST(LoadConfig, RefusesIncompleteOrMisplacedSaslSettings) {
   auto incomplete = load_config_text("", environment(env));
   ASSERT_FALSE(incomplete.ok());
   EXPECT_NE(incomplete.error().message.find(
-                "kafka.sasl_mechanism: must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"),
-            std::string::npos);
+                "kafka.sasl_mechanism: must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, got "
+                "'GSSAPI' (environment IMGPIPE_KAFKA_SASL_MECHANISM)"),
+            std::string::npos)
+      << incomplete.error().message;
   EXPECT_NE(incomplete.error().message.find("kafka.sasl_username: is required with sasl_plaintext"),
             std::string::npos);
 
@@ -198,6 +203,132 @@ TEST(LoadConfig, RefusesIncompleteOrMisplacedSaslSettings) {
   env = kCredentials;
   env["IMGPIPE_KAFKA_SECURITY_PROTOCOL"] = "kerberos";
   EXPECT_FALSE(load_config_text("", environment(env)).ok());
+}
+
+}  // namespace
+}  // namespace imgpipe::pipeline
+
+namespace imgpipe::pipeline {
+namespace {
+
+// Regression: spdlog::level::from_str("INFO") is `off`, so a level in capitals,
+// or one spdlog does not know, switched every log line off without a word.
+TEST(LoadConfig, AcceptsALogLevelInAnyCase) {
+  auto config = load_config_text("log: {level: INFO}", environment(kCredentials));
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->log_level, "info");
+}
+
+TEST(LoadConfig, RefusesAnUnknownLogLevelNamingTheSetting) {
+  auto from_file = load_config_text("log: {level: verbose}", environment(kCredentials));
+  ASSERT_FALSE(from_file.ok());
+  EXPECT_NE(from_file.error().message.find("log.level: must be one of trace, debug, info, warn, "
+                                           "error, critical, off, got 'verbose'"),
+            std::string::npos)
+      << from_file.error().message;
+
+  auto env = kCredentials;
+  env["IMGPIPE_LOG_LEVEL"] = "loud";
+  auto from_environment = load_config_text("", environment(env));
+  ASSERT_FALSE(from_environment.ok());
+  EXPECT_NE(from_environment.error().message.find("log.level: must be one of"), std::string::npos)
+      << from_environment.error().message;
+}
+
+}  // namespace
+}  // namespace imgpipe::pipeline
+
+namespace imgpipe::pipeline {
+namespace {
+
+const Setting& setting_at(const std::string& path) {
+  for (const auto& setting : settings()) {
+    if (setting.path == path) return setting;
+  }
+  throw std::out_of_range(path);
+}
+
+TEST(Settings, DeclareTheChoicesOfEveryEnumLikeSetting) {
+  EXPECT_EQ(setting_at("pipeline.fail_on").choices, image::fail_on_names());
+  EXPECT_EQ(setting_at("pipeline.allowed_formats").choices, image::format_names());
+  EXPECT_EQ(setting_at("log.level").choices, observe::log_level_names());
+  EXPECT_EQ(setting_at("kafka.security_protocol").choices,
+            (std::vector<std::string>{"plaintext", "ssl", "sasl_plaintext", "sasl_ssl"}));
+  EXPECT_EQ(setting_at("kafka.sasl_mechanism").choices,
+            (std::vector<std::string>{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}));
+  EXPECT_TRUE(setting_at("pipeline.allowed_formats").is_list());
+}
+
+TEST(LoadConfig, TakesChoicesInAnyCaseAndStoresTheDeclaredSpelling) {
+  auto env = kCredentials;
+  env["IMGPIPE_KAFKA_SECURITY_PROTOCOL"] = "Sasl_Plaintext";
+  env["IMGPIPE_KAFKA_SASL_MECHANISM"] = "scram-sha-256";
+  env["IMGPIPE_KAFKA_SASL_USERNAME"] = "u";
+  env["IMGPIPE_KAFKA_SASL_PASSWORD"] = "p";
+  auto config = load_config_text("pipeline: {fail_on: ERROR, allowed_formats: [JPEG, png]}\n",
+                                 environment(env));
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->kafka.security_protocol, "sasl_plaintext");
+  EXPECT_EQ(config->kafka.sasl_mechanism, "SCRAM-SHA-256");
+  EXPECT_EQ(config->pipeline.fail_on, "error");
+  EXPECT_EQ(config->limits().fail_on, image::FailOn::error);
+  EXPECT_EQ(config->pipeline.allowed_formats, (std::set<std::string>{"jpeg", "png"}));
+}
+
+TEST(LoadConfig, ReadsAListSettingFromTheEnvironmentCommaSeparated) {
+  auto env = kCredentials;
+  env["IMGPIPE_ALLOWED_FORMATS"] = "webp, GIF";
+  auto config = load_config_text("pipeline: {allowed_formats: [jpeg]}\n", environment(env));
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->pipeline.allowed_formats, (std::set<std::string>{"gif", "webp"}))
+      << "the environment replaces the file's list";
+
+  env["IMGPIPE_ALLOWED_FORMATS"] = "jpeg,bmp";
+  auto refused = load_config_text("", environment(env));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(
+      refused.error().message.find("pipeline.allowed_formats: must be one of jpeg, png, webp, "
+                                   "gif, tiff, heif, avif, got 'bmp' (environment "
+                                   "IMGPIPE_ALLOWED_FORMATS)"),
+      std::string::npos)
+      << refused.error().message;
+}
+
+TEST(LoadConfig, RefusesAListSettingGivenAsOneValueInTheFile) {
+  auto config = load_config_text("pipeline: {allowed_formats: jpeg}\n", environment(kCredentials));
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("pipeline.allowed_formats: must be a list of jpeg"),
+            std::string::npos)
+      << config.error().message;
+}
+
+TEST(LoadConfig, RefusesEveryValueOutsideTheDeclaredChoices) {
+  auto env = kCredentials;
+  env["IMGPIPE_FAIL_ON"] = "sometimes";
+  auto config = load_config_text("kafka: {security_protocol: kerberos}\nlog: {level: verbose}\n",
+                                 environment(env));
+  ASSERT_FALSE(config.ok());
+  const auto& message = config.error().message;
+  EXPECT_NE(message.find("pipeline.fail_on: must be one of none, truncated, error, warning, got "
+                         "'sometimes' (environment IMGPIPE_FAIL_ON)"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("kafka.security_protocol: must be one of plaintext, ssl, sasl_plaintext, "
+                         "sasl_ssl, got 'kerberos' (config file)"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("log.level: must be one of"), std::string::npos) << message;
+}
+
+TEST(Config, TheSafetyLimitsDefaultToImageLimits) {
+  const image::Limits expected;
+  const image::Limits limits = Config{}.limits();
+  EXPECT_EQ(limits.max_input_bytes, expected.max_input_bytes);
+  EXPECT_EQ(limits.max_input_pixels, expected.max_input_pixels);
+  EXPECT_EQ(limits.max_frames, expected.max_frames);
+  EXPECT_EQ(limits.allowed_formats, expected.allowed_formats);
+  EXPECT_EQ(limits.fail_on, expected.fail_on);
+  EXPECT_EQ(expected.allowed_formats.size(), image::format_names().size());
 }
 
 }  // namespace

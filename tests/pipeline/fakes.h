@@ -53,11 +53,6 @@ class FakeStore final : public s3::ObjectStore {
     if (it == objects_.end()) return make_error(Reason::object_missing, "S3 NoSuchKey: " + key);
     return it->second;
   }
-  Result<s3::ObjectInfo> head_object(const std::string& bucket, const std::string& key) override {
-    auto object = get_object(bucket, key);
-    if (!object) return object.error();
-    return object->info;
-  }
   Result<std::string> put_object(const std::string& bucket, const std::string& key,
                                  const s3::PutRequest& request) override {
     std::lock_guard lock(mutex_);

@@ -209,7 +209,9 @@ rules:
 TEST(RulesConfig, RejectsUnknownInputFormatsAndFailPolicies) {
   const std::string problems =
       problems_of("pipeline: {allowed_formats: [jpeg, bmp], fail_on: sometimes}\n");
-  EXPECT_NE(problems.find("pipeline.allowed_formats[1]: unknown format 'bmp'"), std::string::npos)
+  EXPECT_NE(problems.find("pipeline.allowed_formats[1]: must be one of jpeg, png, webp, gif, tiff, "
+                          "heif, avif, got 'bmp'"),
+            std::string::npos)
       << problems;
   EXPECT_NE(problems.find("pipeline.fail_on: must be one of none, truncated, error, warning"),
             std::string::npos);
@@ -218,6 +220,54 @@ TEST(RulesConfig, RejectsUnknownInputFormatsAndFailPolicies) {
 TEST(RulesConfig, LocalUseNeedsNoConnectionSettings) {
   EXPECT_TRUE(load_local("").ok());
   EXPECT_FALSE(load_config_text("", no_environment(), Use::worker).ok());
+}
+
+}  // namespace
+}  // namespace imgpipe::pipeline
+
+namespace imgpipe::pipeline {
+namespace {
+
+// Regression: a key that is a list or a mapping made Reader's destructor
+// throw YAML::TypedBadConversion, and `imgpipe validate` died with SIGABRT.
+TEST(RulesConfig, ReportsAKeyThatIsNotTextInsteadOfAborting) {
+  const std::string problems = problems_of(R"(
+rules:
+  - name: web
+    [odd, key]: 1
+    match: {bucket: raw}
+    outputs: [{name: t, bucket: out}]
+)");
+  EXPECT_NE(problems.find("rules[0]: keys must be text, not a list or mapping"), std::string::npos)
+      << problems;
+}
+
+TEST(RulesConfig, ReportsKeysThatAreNotTextAnywhereInARule) {
+  const std::string problems = problems_of(R"(
+rules:
+  - name: web
+    match: {bucket: raw, {nested: map}: 1}
+    outputs:
+      - name: t
+        bucket: out
+        [a]: 1
+        operations: [{[resize]: {width: 10}}]
+        set_metadata: {[team]: web}
+        encoder: {[quality]: 80}
+)");
+  EXPECT_NE(problems.find("rules[0].match: keys must be text"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("rules[0].outputs[0]: keys must be text"), std::string::npos);
+  EXPECT_NE(problems.find("rules[0].outputs[0].operations[0]: must be one operation"),
+            std::string::npos);
+  EXPECT_NE(problems.find("rules[0].outputs[0].set_metadata: names must be text"),
+            std::string::npos);
+  EXPECT_NE(problems.find("rules[0].outputs[0].encoder: keys must be text"), std::string::npos);
+}
+
+TEST(LoadConfig, ReportsAKeyThatIsNotTextAtTheTopLevel) {
+  const std::string problems = problems_of("[a, b]: 1\npipeline: {[width]: 3}\n");
+  EXPECT_NE(problems.find("(root): keys must be text"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("pipeline: keys must be text"), std::string::npos) << problems;
 }
 
 }  // namespace

@@ -61,18 +61,6 @@ TEST_F(ClientTest, transport_failure_is_passed_on_as_unavailable) {
   EXPECT_EQ(object.error().reason, Reason::unavailable);
 }
 
-TEST_F(ClientTest, head_object_reads_info_and_maps_a_bodiless_404) {
-  transport_->then(response(200, "", {{"etag", "\"e\""}, {"content-length", "7"}}));
-  transport_->then(response(404));
-  auto info = client_.head_object("raw", "a.jpg");
-  ASSERT_TRUE(info);
-  EXPECT_EQ(info->size, 7U);
-  EXPECT_EQ(transport_->requests()[0].method, "HEAD");
-  auto missing = client_.head_object("raw", "b.jpg");
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().reason, Reason::object_missing);
-}
-
 TEST_F(ClientTest, put_object_sends_body_content_type_and_lower_cased_metadata) {
   transport_->then(response(200, "", {{"etag", "\"new-etag\""}}));
   PutRequest put;
@@ -239,13 +227,6 @@ TEST_F(ClientTest, list_objects_of_the_first_page_sends_only_list_type) {
       response(200, "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"));
   ASSERT_TRUE(client_.list_objects("raw", "", ""));
   EXPECT_EQ(transport_->requests().at(0).url, "http://minio:9000/raw?list-type=2");
-}
-
-TEST_F(ClientTest, delete_object_sends_delete_to_the_key) {
-  transport_->then(response(204));
-  ASSERT_TRUE(client_.delete_object("raw", "a/b c.jpg"));
-  EXPECT_EQ(transport_->requests().at(0).method, "DELETE");
-  EXPECT_EQ(transport_->requests().at(0).url, "http://minio:9000/raw/a/b%20c.jpg");
 }
 
 constexpr std::string_view kCreated =

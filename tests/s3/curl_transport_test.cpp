@@ -8,10 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <future>
 #include <string>
 #include <thread>
+
+#include "common/ascii.h"
 
 namespace imgpipe::s3 {
 namespace {
@@ -51,14 +52,8 @@ Socket bound_socket(bool listening, int& port) {
   return socket;
 }
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::size_t content_length(const std::string& head) {
-  const std::string lowered = lower(head);
+  const std::string lowered = ascii_lower(head);
   const std::size_t at = lowered.find("\r\ncontent-length:");
   return at == std::string::npos ? 0 : std::stoul(head.substr(at + 17));
 }

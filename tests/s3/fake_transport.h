@@ -5,23 +5,16 @@
 #pragma once
 
 #include <algorithm>
-#include <cctype>
 #include <deque>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/ascii.h"
 #include "s3/http.h"
 
 namespace imgpipe::s3::testing {
-
-inline bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
 
 struct RecordedRequest {
   std::string method;
@@ -32,13 +25,13 @@ struct RecordedRequest {
   // The value of the header `name` (compared case-insensitively), or "" when absent.
   std::string header(std::string_view name) const {
     for (const auto& [key, value] : headers) {
-      if (iequals(key, name)) return value;
+      if (ascii_iequals(key, name)) return value;
     }
     return "";
   }
   bool has_header(std::string_view name) const {
     return std::any_of(headers.begin(), headers.end(),
-                       [&](const auto& h) { return iequals(h.first, name); });
+                       [&](const auto& h) { return ascii_iequals(h.first, name); });
   }
 };
 
