@@ -5,6 +5,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "cli/commands.h"
 #include "image/runtime.h"
@@ -35,19 +36,53 @@ Status write_file(const fs::path& path, std::string_view bytes) {
   return ok_status();
 }
 
-ordered_json rejected(const std::string& input, const Error& error) {
+ordered_json rejected(const std::string& input, const Error& error, ordered_json outputs) {
   return {{"input", input},
           {"status", "rejected"},
           {"reason", reason_name(error.reason)},
           {"error", error.message},
-          {"outputs", ordered_json::array()}};
+          {"outputs", std::move(outputs)}};
 }
 
-// Processes one file; the JSON line says what happened.
+// Writes products under DIR/<bucket>/<key> and lists them for the JSON line.
+class LocalFileSink final : public pipeline::ProductSink {
+ public:
+  explicit LocalFileSink(fs::path output_dir) : output_dir_(std::move(output_dir)) {}
+
+  std::optional<Status> write(const pipeline::Rule& rule,
+                              const pipeline::Product& product) override {
+    const fs::path target = output_dir_ / product.bucket;
+    if (auto written = write_file(target / product.key, product.body); !written) return written;
+    if (!product.sidecar_key.empty()) {
+      if (auto written = write_file(target / product.sidecar_key, product.sidecar_body); !written) {
+        return written;
+      }
+    }
+    outputs_.push_back({{"rule", rule.name},
+                        {"variant", product.variant},
+                        {"bucket", product.bucket},
+                        {"key", product.key},
+                        {"width", product.facts.width},
+                        {"height", product.facts.height},
+                        {"format", product.facts.format},
+                        {"bytes", product.body.size()},
+                        {"phash", image::hash_hex(product.facts.phash)}});
+    return ok_status();
+  }
+
+  ordered_json take_outputs() { return std::exchange(outputs_, ordered_json::array()); }
+
+ private:
+  fs::path output_dir_;
+  ordered_json outputs_ = ordered_json::array();
+};
+
+// Processes one file with the worker's loop over rules and outputs; the JSON
+// line says what happened.
 ordered_json process_one(const std::string& input, const ProcessOptions& options,
                          const pipeline::Config& config) {
   auto bytes = read_file(input);
-  if (!bytes) return rejected(input, bytes.error());
+  if (!bytes) return rejected(input, bytes.error(), ordered_json::array());
   const pipeline::ObjectRef source{options.bucket, fs::path(input).filename().string(),
                                    bytes->size(), ""};
   const auto all_rules = config.effective_rules();
@@ -58,33 +93,12 @@ ordered_json process_one(const std::string& input, const ProcessOptions& options
             {"reason", "no_matching_rule"},
             {"outputs", ordered_json::array()}};
   }
-  auto outputs = ordered_json::array();
-  for (const auto* rule : rules) {
-    for (const auto& output : rule->outputs) {
-      auto product = pipeline::produce(output, source, *bytes, "local", config.limits());
-      if (!product) return rejected(input, product.error());
-      const fs::path target = fs::path(options.output_dir) / product->bucket;
-      if (auto written = write_file(target / product->key, product->body); !written) {
-        return rejected(input, written.error());
-      }
-      if (!product->sidecar_key.empty()) {
-        if (auto written = write_file(target / product->sidecar_key, product->sidecar_body);
-            !written) {
-          return rejected(input, written.error());
-        }
-      }
-      outputs.push_back({{"rule", rule->name},
-                         {"variant", product->variant},
-                         {"bucket", product->bucket},
-                         {"key", product->key},
-                         {"width", product->facts.width},
-                         {"height", product->facts.height},
-                         {"format", product->facts.format},
-                         {"bytes", product->body.size()},
-                         {"phash", image::hash_hex(product->facts.phash)}});
-    }
-  }
-  return {{"input", input}, {"status", "ok"}, {"reason", nullptr}, {"outputs", outputs}};
+  LocalFileSink sink(options.output_dir);
+  const auto outcome =
+      pipeline::write_products(rules, source, *bytes, "local", config.limits(), sink);
+  if (outcome.first_failure) return rejected(input, *outcome.first_failure, sink.take_outputs());
+  return {
+      {"input", input}, {"status", "ok"}, {"reason", nullptr}, {"outputs", sink.take_outputs()}};
 }
 
 }  // namespace

@@ -136,6 +136,64 @@ std::optional<Status> Job::write(const Product& product, std::stop_token stop) {
   return ok_status();
 }
 
+class Job::StoreSink final : public ProductSink {
+ public:
+  StoreSink(Job& job, const events::ObjectEvent& event, std::size_t input_bytes, double get_seconds,
+            Clock::time_point start, std::stop_token stop)
+      : job_(job),
+        event_(event),
+        input_bytes_(input_bytes),
+        get_seconds_(get_seconds),
+        start_(start),
+        stop_(std::move(stop)) {}
+
+  std::optional<Status> write(const Rule& rule, const Product& product) override {
+    auto& metrics = Metrics::global();
+    metrics.stage_latency.with("transform")
+        .observe(static_cast<double>(product.milliseconds) / 1000.0);
+    if (product.facts.source.progressive) metrics.progressive_inputs.unlabelled().increment();
+    const auto put_start = Clock::now();
+    auto written = job_.write(product, stop_);
+    if (!written || !written->ok()) return written;
+    metrics.stage_latency.with("put").observe(seconds_since(put_start));
+    metrics.bytes_out.unlabelled().increment(static_cast<double>(product.body.size()));
+    metrics.outputs_written.with(product.variant).increment();
+    log_processed(rule, product);
+    return written;
+  }
+
+ private:
+  void log_processed(const Rule& rule, const Product& product) const {
+    observe::log_fields(spdlog::level::info, "processed",
+                        {{"bucket", event_.bucket},
+                         {"key", event_.key},
+                         {"event", event_.event_name},
+                         {"rule", rule.name},
+                         {"variant", product.variant},
+                         {"target", product.bucket},
+                         {"target_key", product.key},
+                         {"input_bytes", input_bytes_},
+                         {"input_width", product.facts.source.width},
+                         {"input_height", product.facts.source.height},
+                         {"input_format", product.facts.source.format},
+                         {"output_bytes", product.body.size()},
+                         {"output_width", product.facts.width},
+                         {"output_height", product.facts.height},
+                         {"output_format", product.facts.format},
+                         {"phash", image::hash_hex(product.facts.phash)},
+                         {"get_ms", static_cast<long>(get_seconds_ * 1000)},
+                         {"transform_ms", product.milliseconds},
+                         {"ms", static_cast<long>(seconds_since(start_) * 1000)}});
+  }
+
+  Job& job_;
+  const events::ObjectEvent& event_;
+  std::size_t input_bytes_;
+  double get_seconds_;
+  Clock::time_point start_;
+  std::stop_token stop_;
+};
+
 JobStatus Job::process_object(const events::ObjectEvent& event,
                               const std::vector<const Rule*>& rules, std::stop_token stop) {
   auto& metrics = Metrics::global();
@@ -167,52 +225,12 @@ JobStatus Job::process_object(const events::ObjectEvent& event,
   metrics.stage_latency.with("get").observe(get_seconds);
 
   const ObjectRef ref{event.bucket, event.key, source.body.size(), source.info.content_type};
-  std::optional<Error> first_failure;
-  for (const Rule* rule : rules) {
-    for (const Output& output : rule->outputs) {
-      const auto render_start = Clock::now();
-      auto product = produce(output, ref, source.body, source.info.etag, limits_);
-      if (!product) {
-        if (!first_failure) first_failure = product.error();
-        continue;
-      }
-      metrics.stage_latency.with("transform").observe(seconds_since(render_start));
-      if (product->facts.source.progressive) metrics.progressive_inputs.unlabelled().increment();
-
-      const auto put_start = Clock::now();
-      auto written = write(*product, stop);
-      if (!written) return JobStatus::cancelled;
-      if (!written->ok()) {
-        if (!first_failure) first_failure = written->error();
-        continue;
-      }
-      metrics.stage_latency.with("put").observe(seconds_since(put_start));
-      metrics.bytes_out.unlabelled().increment(static_cast<double>(product->body.size()));
-      metrics.outputs_written.with(product->variant).increment();
-      observe::log_fields(spdlog::level::info, "processed",
-                          {{"bucket", event.bucket},
-                           {"key", event.key},
-                           {"event", event.event_name},
-                           {"rule", rule->name},
-                           {"variant", product->variant},
-                           {"target", product->bucket},
-                           {"target_key", product->key},
-                           {"input_bytes", source.body.size()},
-                           {"input_width", product->facts.source.width},
-                           {"input_height", product->facts.source.height},
-                           {"input_format", product->facts.source.format},
-                           {"output_bytes", product->body.size()},
-                           {"output_width", product->facts.width},
-                           {"output_height", product->facts.height},
-                           {"output_format", product->facts.format},
-                           {"phash", image::hash_hex(product->facts.phash)},
-                           {"get_ms", static_cast<long>(get_seconds * 1000)},
-                           {"transform_ms", product->milliseconds},
-                           {"ms", static_cast<long>(seconds_since(start) * 1000)}});
-    }
-  }
-  if (first_failure) {
-    count_failure(*first_failure, context);
+  StoreSink sink(*this, event, source.body.size(), get_seconds, start, stop);
+  const ObjectOutcome outcome =
+      write_products(rules, ref, source.body, source.info.etag, limits_, sink);
+  if (outcome.interrupted) return JobStatus::cancelled;
+  if (outcome.first_failure) {
+    count_failure(*outcome.first_failure, context);
     return JobStatus::done;
   }
   metrics.objects_processed.unlabelled().increment();

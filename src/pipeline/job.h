@@ -54,8 +54,9 @@ class Job {
   JobStatus handle_event(const events::ObjectEvent& event, std::stop_token stop);
   JobStatus process_object(const events::ObjectEvent& event, const std::vector<const Rule*>& rules,
                            std::stop_token stop);
-  // Writes a product (and its sidecar); false when shutdown interrupted it.
+  // Writes a product (and its sidecar); nullopt when shutdown interrupted it.
   std::optional<Status> write(const Product& product, std::stop_token stop);
+  class StoreSink;  // write_products() into the object store, with metrics and logs
   template <class Attempt>
   auto with_retries(const char* stage, const std::string& key, Attempt attempt,
                     std::stop_token stop) -> std::optional<decltype(attempt())>;

@@ -91,4 +91,23 @@ Result<Product> produce(const Output& output, const ObjectRef& source, std::stri
   return product;
 }
 
+ObjectOutcome write_products(const std::vector<const Rule*>& rules, const ObjectRef& source,
+                             std::string_view bytes, const std::string& etag,
+                             const image::Limits& limits, ProductSink& sink) {
+  ObjectOutcome outcome;
+  for (const Rule* rule : rules) {
+    for (const Output& output : rule->outputs) {
+      auto product = produce(output, source, bytes, etag, limits);
+      std::optional<Status> written =
+          product ? sink.write(*rule, *product) : std::optional<Status>(Status(product.error()));
+      if (!written) {
+        outcome.interrupted = true;
+        return outcome;
+      }
+      if (!written->ok() && !outcome.first_failure) outcome.first_failure = written->error();
+    }
+  }
+  return outcome;
+}
+
 }  // namespace imgpipe::pipeline

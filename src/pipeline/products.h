@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,5 +46,27 @@ std::vector<const Rule*> matching_rules(const std::vector<Rule>& rules, const Ob
 // at 1/8 scale for a thumbnail costs far less than sharing one full decode.
 Result<Product> produce(const Output& output, const ObjectRef& source, std::string_view bytes,
                         const std::string& etag, const image::Limits& limits);
+
+// Where the products of one object go: S3 for the worker, local files for
+// `imgpipe process`. write() stores a product and its sidecar; it returns
+// the outcome, or nullopt when it was interrupted (shutdown) and the object
+// must not be treated as done.
+class ProductSink {
+ public:
+  virtual ~ProductSink() = default;
+  virtual std::optional<Status> write(const Rule& rule, const Product& product) = 0;
+};
+
+struct ObjectOutcome {
+  std::optional<Error> first_failure;  // the first output that failed, if any
+  bool interrupted = false;            // the sink was interrupted: nothing after it ran
+};
+
+// Every output of every rule in `rules`, in order, rendered from `bytes` and
+// written to `sink`. A failing output does not stop the others (each is its
+// own object); the outcome names the first failure.
+ObjectOutcome write_products(const std::vector<const Rule*>& rules, const ObjectRef& source,
+                             std::string_view bytes, const std::string& etag,
+                             const image::Limits& limits, ProductSink& sink);
 
 }  // namespace imgpipe::pipeline

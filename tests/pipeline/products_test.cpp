@@ -103,5 +103,63 @@ TEST(MatchingRules, KeepsConfigurationOrderAndSkipsNonMatching) {
   EXPECT_EQ(matched[1]->name, "also-all");
 }
 
+// Records what it is given; fails or interrupts the writes it is told to.
+class RecordingSink final : public ProductSink {
+ public:
+  std::optional<Status> write(const Rule& rule, const Product& product) override {
+    written.push_back(rule.name + "/" + product.variant);
+    if (written.size() == interrupt_at) return std::nullopt;
+    if (written.size() == fail_at) return Status(make_error(Reason::unavailable, "store down"));
+    return ok_status();
+  }
+  std::vector<std::string> written;
+  std::size_t fail_at = 0;       // 1-based; 0: never
+  std::size_t interrupt_at = 0;  // 1-based; 0: never
+};
+
+Rule rule_with(const std::string& name, std::vector<std::string> variants) {
+  Rule rule;
+  rule.name = name;
+  for (auto& variant : variants) {
+    Output output = webp_thumbnail();
+    output.name = variant;
+    rule.outputs.push_back(output);
+  }
+  return rule;
+}
+
+TEST(WriteProducts, WritesEveryOutputOfEveryRuleInOrder) {
+  const std::string bytes = testing_support::make_image(64, 48, ".jpg");
+  const Rule first = rule_with("first", {"a", "b"}), second = rule_with("second", {"c"});
+  RecordingSink sink;
+  const auto outcome =
+      write_products({&first, &second}, kSource, bytes, "e", image::Limits{}, sink);
+  EXPECT_FALSE(outcome.first_failure);
+  EXPECT_FALSE(outcome.interrupted);
+  EXPECT_EQ(sink.written, (std::vector<std::string>{"first/a", "first/b", "second/c"}));
+}
+
+TEST(WriteProducts, AFailedOutputDoesNotStopTheOthersAndTheFirstFailureIsReported) {
+  const std::string bytes = testing_support::make_image(64, 48, ".jpg");
+  Rule rule = rule_with("r", {"a", "b", "c"});
+  rule.outputs[0].recipe.encoder.format = "no-such-format";  // fails to render, never written
+  RecordingSink sink;
+  sink.fail_at = 1;  // the first write ("b") fails too
+  const auto outcome = write_products({&rule}, kSource, bytes, "e", image::Limits{}, sink);
+  EXPECT_EQ(sink.written, (std::vector<std::string>{"r/b", "r/c"}));
+  ASSERT_TRUE(outcome.first_failure);
+  EXPECT_NE(outcome.first_failure->reason, Reason::unavailable) << "the render failure came first";
+}
+
+TEST(WriteProducts, StopsAtOnceWhenTheSinkIsInterrupted) {
+  const std::string bytes = testing_support::make_image(64, 48, ".jpg");
+  const Rule rule = rule_with("r", {"a", "b", "c"});
+  RecordingSink sink;
+  sink.interrupt_at = 2;
+  const auto outcome = write_products({&rule}, kSource, bytes, "e", image::Limits{}, sink);
+  EXPECT_TRUE(outcome.interrupted);
+  EXPECT_EQ(sink.written, (std::vector<std::string>{"r/a", "r/b"}));
+}
+
 }  // namespace
 }  // namespace imgpipe::pipeline
