@@ -33,7 +33,7 @@ COPY docs/configuration.md docs/
 # and libraries as it does on bookworm. The unit tests must pass here too.
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
  && cmake --build build \
- && (cd build && ctest -L unit --output-on-failure -j "$(nproc)") \
+ && ctest --test-dir build -L unit --output-on-failure -j "$(nproc)" \
  && strip build/src/cli/imgpipe
 
 FROM ${DEBIAN_IMAGE} AS runtime

@@ -115,10 +115,20 @@ kubeconform_all() {
 }
 
 # Every shell script in the repository: *.sh, and files whose first line
-# runs bash or sh (.ci/run).
+# runs bash or sh (.ci/run). Outside a git checkout (the selftest's scratch
+# copies), every file but build output and stack data.
+repository_files() {
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files
+  else
+    find . -type f -not -path './.git/*' -not -path './build*' -not -path './.stack/*' \
+      -not -path '*/node_modules/*' | sed 's|^\./||' | LC_ALL=C sort
+  fi
+}
+
 shell_scripts() {
   local f
-  git ls-files | while IFS= read -r f; do
+  repository_files | while IFS= read -r f; do
     [[ -f "$f" ]] || continue
     if [[ "$f" == *.sh ]] || head -n1 "$f" | grep -qE '^#!.*[/ ](ba)?sh$'; then echo "$f"; fi
   done

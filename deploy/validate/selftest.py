@@ -86,7 +86,7 @@ MUTATIONS = [
     ("runtime stage never runs the binary", "Dockerfile",
      'RUN ["/usr/local/bin/imgpipe", "--version"]\n', "", {"dockerfile"}, False),
     ("image build skips the unit tests", "Dockerfile",
-     " && (cd build && ctest -L unit --output-on-failure -j \"$(nproc)\") \\\n", "", {"dockerfile"}, False),
+     " && ctest --test-dir build -L unit --output-on-failure -j \"$(nproc)\" \\\n", "", {"dockerfile"}, False),
     ("kind-up installs another Strimzi", "scripts/kind-up.sh",
      "readonly STRIMZI_VERSION=1.2.0", "readonly STRIMZI_VERSION=1.3.0", {"consistency"}, False),
     ("kind-up with an unquoted variable", "scripts/kind-up.sh",
