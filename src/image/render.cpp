@@ -59,8 +59,8 @@ const char* untrusted_loader_for(std::string_view bytes) {
     }
     return const_cast<char*>(object_class->nickname);
   };
-  return static_cast<const char*>(vips_class_map_all(
-      g_type_from_name("VipsForeignLoad"), probe, const_cast<std::string_view*>(&bytes)));
+  return static_cast<const char*>(vips_class_map_all(g_type_from_name("VipsForeignLoad"), probe,
+                                                     const_cast<std::string_view*>(&bytes)));
 }
 
 // Refuses unknown formats and those libvips marks untrusted (blocked by Runtime).
@@ -69,8 +69,9 @@ Status check_loader(std::string_view bytes) {
   if (loader == nullptr) {
     vips_error_clear();
     if (const char* untrusted = untrusted_loader_for(bytes); untrusted != nullptr) {
-      return make_error(Reason::format_not_allowed,
-                        std::string("format not accepted from untrusted input (") + untrusted + ")");
+      return make_error(
+          Reason::format_not_allowed,
+          std::string("format not accepted from untrusted input (") + untrusted + ")");
     }
     return make_error(Reason::not_an_image, "not an image format that imgpipe accepts");
   }

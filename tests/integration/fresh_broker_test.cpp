@@ -21,7 +21,8 @@ namespace {
 class FreshBroker : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "imgpipe-fresh-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "imgpipe-fresh-XXXXXX").string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     stack_dir_ = pattern;
     port_ = free_port();
@@ -34,7 +35,9 @@ class FreshBroker : public ::testing::Test {
     testing_support::run_command({"/bin/bash", script(), "clean"}, env_, output);
     std::filesystem::remove_all(stack_dir_);
   }
-  static std::string script() { return std::string(IMGPIPE_SOURCE_DIR) + "/scripts/stack/stack.sh"; }
+  static std::string script() {
+    return std::string(IMGPIPE_SOURCE_DIR) + "/scripts/stack/stack.sh";
+  }
   std::string brokers() const { return "127.0.0.1:" + std::to_string(port_); }
 
   std::string stack_dir_;
