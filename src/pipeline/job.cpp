@@ -199,7 +199,9 @@ JobStatus Job::process_object(const events::ObjectEvent& event,
   auto& metrics = Metrics::global();
   const auto start = Clock::now();
   const nlohmann::ordered_json context = {{"bucket", event.bucket}, {"key", event.key}};
-  // The event says how large the object is: refuse before downloading it.
+  // The event says how large the object was: refuse before downloading it.
+  // What is current may be larger (overwritten since), so the GET is capped
+  // at the same limit too.
   if (event.size > limits_.max_input_bytes) {
     count_failure(make_error(Reason::too_many_bytes, std::to_string(event.size) +
                                                          " bytes exceeds the limit of " +
@@ -209,7 +211,8 @@ JobStatus Job::process_object(const events::ObjectEvent& event,
   }
 
   auto object = with_retries(
-      "get", event.key, [&] { return store_.get_object(event.bucket, event.key); }, stop);
+      "get", event.key,
+      [&] { return store_.get_object(event.bucket, event.key, limits_.max_input_bytes); }, stop);
   if (!object) return JobStatus::cancelled;
   if (!object->ok()) {
     count_failure(object->error(), context);

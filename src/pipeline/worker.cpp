@@ -1,5 +1,8 @@
 #include "pipeline/worker.h"
 
+#include <algorithm>
+#include <exception>
+
 #include "observe/log.h"
 #include "observe/metrics.h"
 
@@ -35,23 +38,56 @@ void Worker::request_stop() {
   work_done_.notify_all();
 }
 
+std::deque<Worker::QueueItem>::iterator Worker::next_runnable() {
+  return std::find_if(queue_.begin(), queue_.end(), [this](const QueueItem& item) {
+    return item.second.key.empty() || busy_keys_.count(item.second.key) == 0;
+  });
+}
+
+JobStatus Worker::run_handler(const kafka::Message& message, std::stop_token cancel) {
+  std::string what;
+  try {
+    return handler_(message, std::move(cancel));
+  } catch (const std::exception& error) {
+    what = error.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  observe::Metrics::global()
+      .objects_failed.with(std::string(reason_name(Reason::internal)))
+      .increment();
+  observe::log_fields(spdlog::level::err, "failed",
+                      {{"reason", reason_name(Reason::internal)},
+                       {"error", "exception in the job: " + what},
+                       {"topic", message.partition.topic},
+                       {"partition", message.partition.partition},
+                       {"offset", message.offset},
+                       {"key", message.key}});
+  return JobStatus::done;
+}
+
 void Worker::pool_loop(std::stop_token stop) {
   for (;;) {
-    std::pair<kafka::Ticket, kafka::Message> item;
+    QueueItem item;
     {
       std::unique_lock lock(mutex_);
-      work_ready_.wait(lock, stop, [this] { return !queue_.empty(); });
+      work_ready_.wait(lock, stop, [this] { return next_runnable() != queue_.end(); });
       if (stop.stop_requested()) return;
-      item = std::move(queue_.front());
-      queue_.pop_front();
+      const auto runnable = next_runnable();
+      item = std::move(*runnable);
+      queue_.erase(runnable);
+      if (!item.second.key.empty()) busy_keys_.insert(item.second.key);
     }
     const auto cancel = cancel_jobs_.get_token();
     const JobStatus status =
-        cancel.stop_requested() ? JobStatus::cancelled : handler_(item.second, cancel);
+        cancel.stop_requested() ? JobStatus::cancelled : run_handler(item.second, cancel);
     {
       std::lock_guard lock(mutex_);
+      busy_keys_.erase(item.second.key);
       completions_.push_back(Completion{item.first, status});
     }
+    // A message waiting behind this key may run now.
+    work_ready_.notify_all();
     work_done_.notify_all();
   }
 }

@@ -9,6 +9,15 @@
 // Rebalance: before partitions are revoked, their in-flight messages are
 // finished and their offsets stored; lost partitions are dropped unstored.
 //
+// Order per object: messages with the same Kafka key (MinIO keys them
+// `bucket/key`) never run at once; a later one waits until the earlier one
+// is finished, while messages of other keys go on. So a slow job for an
+// older upload cannot finish after the job for a newer one of the same key.
+//
+// Failure boundary: an exception that escapes the handler is caught here,
+// counted and logged with reason `internal`, and the message counts as done:
+// one bad input never takes the process down (and then, redelivered, again).
+//
 // Thread-safety: run() on one thread; request_stop() from any thread (e.g.
 // a signal-watching thread). The handler runs on the pool threads.
 #pragma once
@@ -19,7 +28,9 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <stop_token>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -58,8 +69,12 @@ class Worker final : public kafka::RebalanceListener {
     kafka::Ticket ticket;
     JobStatus status;
   };
+  using QueueItem = std::pair<kafka::Ticket, kafka::Message>;
   void dispatch(kafka::Message message);
   void pool_loop(std::stop_token stop);
+  // The first queued item whose key is not being worked on; mutex_ held.
+  std::deque<QueueItem>::iterator next_runnable();
+  JobStatus run_handler(const kafka::Message& message, std::stop_token cancel);
   // Applies finished jobs to the watermark and stores advanced offsets.
   void drain_completions();
   // Waits until `done()` holds or the deadline passes, draining meanwhile.
@@ -78,7 +93,8 @@ class Worker final : public kafka::RebalanceListener {
   std::mutex mutex_;
   std::condition_variable_any work_ready_;
   std::condition_variable work_done_;
-  std::deque<std::pair<kafka::Ticket, kafka::Message>> queue_;
+  std::deque<QueueItem> queue_;
+  std::set<std::string> busy_keys_;  // keys of messages a pool thread is running
   std::vector<Completion> completions_;
   std::vector<std::jthread> threads_;
 };

@@ -105,8 +105,8 @@ Client::Client(ClientOptions options, std::shared_ptr<HttpTransport> transport)
 Result<HttpResponse> Client::send(const Call& call) const {
   auto url = build_url(options_.endpoint, options_.path_style, call.bucket, call.key, call.query);
   if (!url) return url.error();
-  return transport_->perform(
-      HttpRequest{call.method, std::move(url).value(), call.headers, call.body});
+  return transport_->perform(HttpRequest{call.method, std::move(url).value(), call.headers,
+                                         call.body, call.max_body_bytes});
 }
 
 Result<HttpResponse> Client::send_ok(const Call& call) const {
@@ -117,8 +117,9 @@ Result<HttpResponse> Client::send_ok(const Call& call) const {
   return response;
 }
 
-Result<Object> Client::get_object(const std::string& bucket, const std::string& key) {
-  auto response = send_ok({"GET", bucket, key, {}, {}, {}});
+Result<Object> Client::get_object(const std::string& bucket, const std::string& key,
+                                  std::size_t max_bytes) {
+  auto response = send_ok({"GET", bucket, key, {}, {}, {}, max_bytes});
   if (!response) return response.error();
   Object object{object_info_from_headers(response->headers), std::move(response->body)};
   object.info.size = object.body.size();

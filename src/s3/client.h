@@ -45,7 +45,9 @@ class Client final : public ObjectStore {
   // A null transport means a CurlTransport built from `options`.
   explicit Client(ClientOptions options, std::shared_ptr<HttpTransport> transport = nullptr);
 
-  Result<Object> get_object(const std::string& bucket, const std::string& key) override;
+  using ObjectStore::get_object;
+  Result<Object> get_object(const std::string& bucket, const std::string& key,
+                            std::size_t max_bytes) override;
   Result<std::string> put_object(const std::string& bucket, const std::string& key,
                                  const PutRequest& request) override;
 
@@ -85,6 +87,7 @@ class Client final : public ObjectStore {
     QueryParams query;
     HeaderList headers;
     std::string_view body;
+    std::size_t max_body_bytes = 0;  // 0: no limit
   };
 
   // Sends the call and returns the response whatever its status; fails when

@@ -82,20 +82,50 @@ int seek_body(void* userdata, curl_off_t offset, int origin) {
 struct ResponseSink {
   HttpResponse response;
   bool expects_body = true;
+  std::size_t max_body_bytes = 0;  // 0: no limit
+  long status = 0;                 // of the current header block
+  bool over_limit = false;         // stopped reading: the body is larger than allowed
+  std::size_t announced = 0;       // Content-Length, when it was over the limit
 };
+
+// The limit applies to what a successful response carries; error documents
+// are small and always read.
+bool limited(const ResponseSink& sink) {
+  return sink.max_body_bytes != 0 && sink.status >= 200 && sink.status < 300;
+}
 
 std::size_t write_body(char* data, std::size_t size, std::size_t count, void* userdata) {
   auto* sink = static_cast<ResponseSink*>(userdata);
+  if (limited(*sink) && sink->response.body.size() + size * count > sink->max_body_bytes) {
+    sink->over_limit = true;
+    return 0;  // aborts the transfer
+  }
   sink->response.body.append(data, size * count);
   return size * count;
 }
 
-void reserve_for_content_length(ResponseSink& sink, std::string_view value) {
+// False when the announced length is over the limit (the transfer stops).
+bool on_content_length(ResponseSink& sink, std::string_view value) {
   std::size_t length = 0;
   const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
-  if (ec == std::errc() && sink.expects_body) {
-    sink.response.body.reserve(std::min(length, kMaxBodyReserve));
+  if (ec != std::errc() || !sink.expects_body) return true;
+  if (limited(sink) && length > sink.max_body_bytes) {
+    sink.over_limit = true;
+    sink.announced = length;
+    return false;
   }
+  sink.response.body.reserve(std::min(length, kMaxBodyReserve));
+  return true;
+}
+
+long status_of(std::string_view status_line) {
+  const auto space = status_line.find(' ');
+  long status = 0;
+  if (space != std::string_view::npos) {
+    std::from_chars(status_line.data() + space + 1, status_line.data() + status_line.size(),
+                    status);
+  }
+  return status;
 }
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* userdata) {
@@ -104,13 +134,14 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   // A new status line starts a new header block (after "100 Continue").
   if (line.starts_with("HTTP/")) {
     sink->response.headers.clear();
+    sink->status = status_of(line);
     return line.size();
   }
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return line.size();
   const std::string name = ascii_lower(trim(line.substr(0, colon)));
   const std::string_view value = trim(line.substr(colon + 1));
-  if (name == "content-length") reserve_for_content_length(*sink, value);
+  if (name == "content-length" && !on_content_length(*sink, value)) return 0;
   auto [it, inserted] = sink->response.headers.try_emplace(name, value);
   if (!inserted) it->second.append(", ").append(value);
   return line.size();
@@ -262,6 +293,7 @@ Result<HttpResponse> CurlTransport::perform(const HttpRequest& request) {
   UploadCursor upload{request.body};
   ResponseSink sink;
   sink.expects_body = request.method != "HEAD";
+  sink.max_body_bytes = request.max_body_bytes;
   char error_buffer[CURL_ERROR_SIZE] = {};
   const std::string sigv4 = "aws:amz:" + options_.region + ":s3";
 
@@ -312,6 +344,14 @@ Result<HttpResponse> CurlTransport::perform(const HttpRequest& request) {
   }
 
   const CURLcode code = curl_easy_perform(handle);
+  if (sink.over_limit) {
+    const std::string size =
+        sink.announced != 0 ? std::to_string(sink.announced) + " bytes" : "more than that";
+    return make_error(Reason::too_many_bytes, "the object has " + size + ", over the limit of " +
+                                                  std::to_string(request.max_body_bytes) +
+                                                  " bytes (" + request.method + " " + request.url +
+                                                  ")");
+  }
   if (code == CURLE_BAD_FUNCTION_ARGUMENT && dot_segments && sign) {
     return make_error(Reason::invalid_request,
                       "this libcurl cannot sign a key with \".\" or \"..\" path segments (" +

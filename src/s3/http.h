@@ -24,6 +24,10 @@ struct HttpRequest {
   std::string url;     // absolute; path and query already percent-encoded
   HeaderList headers;
   std::string_view body;  // must stay valid until perform() returns
+  // When not 0, a successful response with a larger body is not read: from
+  // its Content-Length, or as soon as more arrived. perform() then fails with
+  // too_many_bytes.
+  std::size_t max_body_bytes = 0;
 };
 
 struct HttpResponse {
@@ -38,8 +42,8 @@ class HttpTransport {
 
   // Sends `request` and returns the server's response, whatever its status.
   // Fails only when no response arrived: unavailable (resolve, connect, send
-  // or receive failed), timeout, or invalid_request (the request cannot be
-  // sent as given).
+  // or receive failed), timeout, invalid_request (the request cannot be
+  // sent as given) or too_many_bytes (see max_body_bytes).
   virtual Result<HttpResponse> perform(const HttpRequest& request) = 0;
 };
 

@@ -63,8 +63,14 @@ class ObjectStore {
   virtual ~ObjectStore() = default;
 
   // Reads the whole object. Fails with object_missing when the bucket or key
-  // does not exist.
-  virtual Result<Object> get_object(const std::string& bucket, const std::string& key) = 0;
+  // does not exist, and with too_many_bytes when `max_bytes` is not 0 and the
+  // object is larger (from its Content-Length, or while reading it): what
+  // is current may be far larger than the event said.
+  virtual Result<Object> get_object(const std::string& bucket, const std::string& key,
+                                    std::size_t max_bytes) = 0;
+  Result<Object> get_object(const std::string& bucket, const std::string& key) {
+    return get_object(bucket, key, 0);
+  }
 
   // Stores `request.body` under `key` and returns the new ETag (no quotes).
   // With if_none_match and an existing key: invalid_request, message starting

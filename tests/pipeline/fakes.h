@@ -45,12 +45,17 @@ class FakeStore final : public s3::ObjectStore {
     return calls_[operation];
   }
 
-  Result<s3::Object> get_object(const std::string& bucket, const std::string& key) override {
+  using s3::ObjectStore::get_object;
+  Result<s3::Object> get_object(const std::string& bucket, const std::string& key,
+                                std::size_t max_bytes) override {
     std::lock_guard lock(mutex_);
     ++calls_["get"];
     if (auto failure = take_failure("get")) return *failure;
     auto it = objects_.find({bucket, key});
     if (it == objects_.end()) return make_error(Reason::object_missing, "S3 NoSuchKey: " + key);
+    if (max_bytes != 0 && it->second.body.size() > max_bytes) {
+      return make_error(Reason::too_many_bytes, "over the limit: " + key);
+    }
     return it->second;
   }
   Result<std::string> put_object(const std::string& bucket, const std::string& key,

@@ -153,6 +153,18 @@ TEST_F(JobTest, RefusesAnObjectLargerThanTheLimitWithoutDownloadingIt) {
   EXPECT_EQ(store_.calls("get"), 0);
 }
 
+// Regression test for a crash loop: the event said 1 byte, the object was
+// overwritten with a huge one before processing, and the uncapped GET ran
+// the worker out of memory again on every redelivery.
+TEST_F(JobTest, CapsTheDownloadAtTheLimitWhenTheObjectGrewSinceItsEvent) {
+  config_.pipeline.max_input_bytes = 1000;
+  store_.add("raw", "grown.jpg", std::string(5000, 'x'));
+  const double before = failed_count("too_many_bytes");
+  EXPECT_EQ(handle(created_event("raw", "grown.jpg")), JobStatus::done);
+  EXPECT_EQ(failed_count("too_many_bytes"), before + 1);
+  EXPECT_EQ(store_.calls("put"), 0);
+}
+
 }  // namespace
 }  // namespace imgpipe::pipeline
 

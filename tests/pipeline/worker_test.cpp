@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
+
+#include "observe/metrics.h"
 
 namespace imgpipe::pipeline {
 namespace {
@@ -204,6 +208,71 @@ TEST(Worker, FinishesInFlightWorkBeforeItStops) {
   run_until(worker, source, [&] { return started == 2; });
   EXPECT_EQ(finished.load(), 2) << "stop waited for both";
   EXPECT_EQ(source.stored(0), 2);
+}
+
+// Regression test for stale outputs: two uploads of one key used to run at
+// once, and a slow job for the older one could write after the newer one.
+TEST(Worker, NeverRunsTwoMessagesOfTheSameObjectAtOnceButOtherObjectsFlow) {
+  const std::vector<std::string> keys = {"raw/a", "raw/b", "raw/a", "raw/c", "raw/a", "raw/d"};
+  std::vector<kafka::Message> messages;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    messages.push_back(kafka::Message{kP0, static_cast<std::int64_t>(i), keys[i], "m"});
+  }
+  std::mutex mutex;
+  std::map<std::string, int> running_per_key;
+  std::vector<std::int64_t> order_of_a;
+  int running = 0, peak = 0, peak_per_key = 0;
+  std::atomic<int> handled{0};
+  ScriptedSource* source_ptr = nullptr;
+  Worker worker(WorkerOptions{4, 6, 10ms, 5s}, [&](const kafka::Message& message, std::stop_token) {
+    {
+      std::lock_guard lock(mutex);
+      peak_per_key = std::max(peak_per_key, ++running_per_key[message.key]);
+      peak = std::max(peak, ++running);
+      if (message.key == "raw/a") order_of_a.push_back(message.offset);
+    }
+    // The first upload of raw/a is the slow one.
+    std::this_thread::sleep_for(message.offset == 0 ? 150ms : 20ms);
+    {
+      std::lock_guard lock(mutex);
+      --running_per_key[message.key];
+      --running;
+    }
+    source_ptr->mark_finished(message);
+    ++handled;
+    return JobStatus::done;
+  });
+  ScriptedSource source(worker, messages);
+  source_ptr = &source;
+
+  EXPECT_EQ(run_until(worker, source, [&] { return handled == 6; }), 0);
+  EXPECT_EQ(peak_per_key, 1) << "two messages of one key ran at once";
+  EXPECT_EQ(order_of_a, (std::vector<std::int64_t>{0, 2, 4})) << "one key in offset order";
+  EXPECT_GE(peak, 2) << "other keys must not wait behind raw/a";
+  EXPECT_EQ(source.stored(0), 6);
+  EXPECT_TRUE(source.violations().empty());
+}
+
+// Regression test: an exception escaping a job ended the process, and the
+// redelivered message then crashed it again.
+TEST(Worker, AnExceptionInAJobIsCountedAsInternalAndTheWorkerGoesOn) {
+  auto& failed = observe::Metrics::global().objects_failed.with("internal");
+  const double before = failed.value();
+  std::atomic<int> handled{0};
+  ScriptedSource* source_ptr = nullptr;
+  Worker worker(WorkerOptions{2, 4, 10ms, 5s}, [&](const kafka::Message& message, std::stop_token) {
+    source_ptr->mark_finished(message);
+    ++handled;
+    if (message.offset == 1) throw std::runtime_error("boom");
+    if (message.offset == 2) throw 42;  // not even a std::exception
+    return JobStatus::done;
+  });
+  ScriptedSource source(worker, messages_on(kP0, 4));
+  source_ptr = &source;
+
+  EXPECT_EQ(run_until(worker, source, [&] { return handled == 4 && source.stored(0) == 4; }), 0);
+  EXPECT_EQ(source.stored(0), 4) << "the failed messages are done; the offset moves on";
+  EXPECT_EQ(failed.value() - before, 2);
 }
 
 }  // namespace

@@ -211,6 +211,47 @@ TEST(CurlTransport, refused_connection_is_unavailable) {
   EXPECT_NE(response.error().message.find("GET http://127.0.0.1:"), std::string::npos);
 }
 
+HttpRequest capped_get(const std::string& url, std::size_t max_bytes) {
+  return HttpRequest{"GET", url, {}, {}, max_bytes};
+}
+
+TEST(CurlTransport, a_body_announced_over_the_limit_is_not_read) {
+  OneShotServer server("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'x'));
+  CurlTransport transport(signed_options());
+  auto response = transport.perform(capped_get(server.url("/b/k"), 1000));
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().reason, Reason::too_many_bytes);
+  EXPECT_NE(response.error().message.find("5000 bytes"), std::string::npos)
+      << response.error().message;
+}
+
+TEST(CurlTransport, a_body_without_a_length_stops_once_it_passes_the_limit) {
+  std::string chunks = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 10; ++i) chunks += "3e8\r\n" + std::string(1000, 'x') + "\r\n";
+  OneShotServer server(chunks + "0\r\n\r\n");
+  CurlTransport transport(signed_options());
+  auto response = transport.perform(capped_get(server.url("/b/k"), 2500));
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().reason, Reason::too_many_bytes) << response.error().message;
+}
+
+TEST(CurlTransport, a_body_within_the_limit_and_error_documents_are_read) {
+  OneShotServer ok("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + std::string(1000, 'x'));
+  CurlTransport transport(signed_options());
+  auto response = transport.perform(capped_get(ok.url("/b/k"), 1000));
+  ASSERT_TRUE(response) << response.error().message;
+  EXPECT_EQ(response->body.size(), 1000U);
+
+  const std::string error_xml =
+      "<Error><Code>NoSuchKey</Code>" + std::string(200, ' ') + "</Error>";
+  OneShotServer missing("HTTP/1.1 404 Not Found\r\nContent-Length: " +
+                        std::to_string(error_xml.size()) + "\r\n\r\n" + error_xml);
+  auto not_found = transport.perform(capped_get(missing.url("/b/k"), 10));
+  ASSERT_TRUE(not_found) << not_found.error().message;
+  EXPECT_EQ(not_found->status, 404);
+  EXPECT_EQ(not_found->body, error_xml);
+}
+
 TEST(CurlTransport, server_that_never_answers_is_a_timeout) {
   OneShotServer server("");
   TransportOptions options = signed_options();
