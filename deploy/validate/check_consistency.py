@@ -389,7 +389,7 @@ def s3_endpoint(problems, w: World):
             problems.append(f"chart/{values}: Service {m.group(1)}:{m.group(3)} does not reach MinIO's S3 API (--address)")
 
 
-@check("notification target: IMGPIPE_NOTIFY_ARN is the ARN of MinIO's Kafka target, whose queue is on the PVC")
+@check("notification target: IMGPIPE_NOTIFY_ARN is the ARN of MinIO's Kafka target, whose queue is on the PVC, events synchronous")
 def notify_target(problems, w: World):
     for mode, docs in w.minio.items():
         sts = one(docs, "StatefulSet", "minio")
@@ -403,6 +403,8 @@ def notify_target(problems, w: World):
         for key in ("BROKERS", "TOPIC", "QUEUE_DIR"):
             if f"MINIO_NOTIFY_KAFKA_{key}_{target}" not in env:
                 problems.append(f"minio-{mode}: MINIO_NOTIFY_KAFKA_{key}_{target} missing")
+        if env.get("MINIO_API_SYNC_EVENTS", {}).get("value") != "on":
+            problems.append(f"minio-{mode}: MINIO_API_SYNC_EVENTS is not on (events dispatched after the 200 can be lost)")
         arn = f"arn:minio:sqs::{target}:kafka"
         for values, cdocs in w.chart.items():
             got = env_value(chart_worker(cdocs), "IMGPIPE_NOTIFY_ARN")

@@ -399,10 +399,12 @@ start_minio() {
   if [[ -f "$MINIO_LOG" ]]; then mv -f "$MINIO_LOG" "$MINIO_LOG.previous"; fi
   # Events go to Kafka through a queue dir: each is stored on disk and
   # retried until Kafka accepts it (also while the topic does not exist).
+  # MINIO_API_SYNC_EVENTS: the event is in that queue before the PUT answers,
+  # so a MinIO crash right after a 200 cannot lose it.
   # No update checks and no call-home: nothing leaves 127.0.0.1.
   spawn "$MINIO_PID" "$MINIO_LOG" env \
     MINIO_ROOT_USER="$S3_ACCESS_KEY" MINIO_ROOT_PASSWORD="$S3_SECRET_KEY" \
-    MINIO_REGION="$REGION" \
+    MINIO_REGION="$REGION" MINIO_API_SYNC_EVENTS=on \
     MINIO_BROWSER=on MINIO_UPDATE=off MINIO_CALLHOME_ENABLE=off \
     "MINIO_NOTIFY_KAFKA_ENABLE_$NOTIFY_ID=on" \
     "MINIO_NOTIFY_KAFKA_BROKERS_$NOTIFY_ID=$HOST:$KAFKA_PORT" \

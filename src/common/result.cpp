@@ -13,6 +13,7 @@ std::string_view reason_name(Reason reason) {
     case Reason::too_many_frames: return "too_many_frames";
     case Reason::format_not_allowed: return "format_not_allowed";
     case Reason::decode_failed: return "decode_failed";
+    case Reason::source_changed: return "source_changed";
     case Reason::encode_failed: return "encode_failed";
     case Reason::access_denied: return "access_denied";
     case Reason::invalid_request: return "invalid_request";

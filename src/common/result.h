@@ -27,6 +27,7 @@ enum class Reason {
   too_many_frames,     // more animation frames than allowed
   format_not_allowed,  // an image format outside allowed_formats, or an untrusted loader
   decode_failed,       // a known format, but broken/truncated
+  source_changed,      // the object is no longer the version the event names (If-Match)
   encode_failed,       // the encoder refused the result
   access_denied,       // S3 403 (credentials or policy)
   invalid_request,     // S3 4xx other than the above, or a request we could not build

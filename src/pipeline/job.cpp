@@ -212,8 +212,17 @@ JobStatus Job::process_object(const events::ObjectEvent& event,
 
   auto object = with_retries(
       "get", event.key,
-      [&] { return store_.get_object(event.bucket, event.key, limits_.max_input_bytes); }, stop);
+      [&] {
+        return store_.get_object(event.bucket, event.key,
+                                 s3::GetOptions{limits_.max_input_bytes, event.etag});
+      },
+      stop);
   if (!object) return JobStatus::cancelled;
+  if (!object->ok() && object->error().reason == Reason::source_changed) {
+    // Overwritten since this event: the newer version's own event renders it.
+    count_skip("superseded", event);
+    return JobStatus::done;
+  }
   if (!object->ok()) {
     count_failure(object->error(), context);
     return JobStatus::done;

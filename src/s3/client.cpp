@@ -118,8 +118,17 @@ Result<HttpResponse> Client::send_ok(const Call& call) const {
 }
 
 Result<Object> Client::get_object(const std::string& bucket, const std::string& key,
-                                  std::size_t max_bytes) {
-  auto response = send_ok({"GET", bucket, key, {}, {}, {}, max_bytes});
+                                  const GetOptions& options) {
+  HeaderList headers;
+  if (!options.if_match.empty()) headers.emplace_back("If-Match", "\"" + options.if_match + "\"");
+  auto response = send({"GET", bucket, key, {}, std::move(headers), {}, options.max_bytes});
+  if (response && response->status == 412 && !options.if_match.empty()) {
+    return make_error(Reason::source_changed, "S3 PreconditionFailed: " + bucket + "/" + key +
+                                                  " is no longer ETag " + options.if_match);
+  }
+  if (response && !is_success(response->status)) {
+    return parse_error_xml(response->status, response->body, {"GET", bucket, key});
+  }
   if (!response) return response.error();
   Object object{object_info_from_headers(response->headers), std::move(response->body)};
   object.info.size = object.body.size();

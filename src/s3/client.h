@@ -47,7 +47,7 @@ class Client final : public ObjectStore {
 
   using ObjectStore::get_object;
   Result<Object> get_object(const std::string& bucket, const std::string& key,
-                            std::size_t max_bytes) override;
+                            const GetOptions& options) override;
   Result<std::string> put_object(const std::string& bucket, const std::string& key,
                                  const PutRequest& request) override;
 

@@ -58,18 +58,25 @@ struct ListPage {
   std::string next_continuation_token;
 };
 
+struct GetOptions {
+  std::size_t max_bytes = 0;  // 0: no limit
+  std::string if_match;       // an ETag (without quotes); empty: any version
+};
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
 
   // Reads the whole object. Fails with object_missing when the bucket or key
-  // does not exist, and with too_many_bytes when `max_bytes` is not 0 and the
-  // object is larger (from its Content-Length, or while reading it): what
-  // is current may be far larger than the event said.
+  // does not exist; with too_many_bytes when `options.max_bytes` is not 0 and
+  // the object is larger (from its Content-Length, or while reading it: what
+  // is current may be far larger than the event said); with source_changed
+  // when `options.if_match` is set and the object's ETag is another one (a
+  // newer version was written; its own event will come).
   virtual Result<Object> get_object(const std::string& bucket, const std::string& key,
-                                    std::size_t max_bytes) = 0;
+                                    const GetOptions& options) = 0;
   Result<Object> get_object(const std::string& bucket, const std::string& key) {
-    return get_object(bucket, key, 0);
+    return get_object(bucket, key, GetOptions{});
   }
 
   // Stores `request.body` under `key` and returns the new ETag (no quotes).

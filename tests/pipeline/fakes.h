@@ -47,14 +47,17 @@ class FakeStore final : public s3::ObjectStore {
 
   using s3::ObjectStore::get_object;
   Result<s3::Object> get_object(const std::string& bucket, const std::string& key,
-                                std::size_t max_bytes) override {
+                                const s3::GetOptions& options) override {
     std::lock_guard lock(mutex_);
     ++calls_["get"];
     if (auto failure = take_failure("get")) return *failure;
     auto it = objects_.find({bucket, key});
     if (it == objects_.end()) return make_error(Reason::object_missing, "S3 NoSuchKey: " + key);
-    if (max_bytes != 0 && it->second.body.size() > max_bytes) {
+    if (options.max_bytes != 0 && it->second.body.size() > options.max_bytes) {
       return make_error(Reason::too_many_bytes, "over the limit: " + key);
+    }
+    if (!options.if_match.empty() && options.if_match != it->second.info.etag) {
+      return make_error(Reason::source_changed, "not ETag " + options.if_match + ": " + key);
     }
     return it->second;
   }

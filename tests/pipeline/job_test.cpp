@@ -153,6 +153,24 @@ TEST_F(JobTest, RefusesAnObjectLargerThanTheLimitWithoutDownloadingIt) {
   EXPECT_EQ(store_.calls("get"), 0);
 }
 
+// Regression test for stale outputs: the GET asked for whatever was current.
+// It is pinned to the event's ETag; an object overwritten since is skipped
+// (its newer event renders it) and nothing is written for the old event.
+TEST_F(JobTest, SkipsAnEventWhoseObjectWasOverwrittenSince) {
+  store_.add("raw", "a.jpg", testing_support::make_image(64, 48, ".jpg"));  // ETag etag-a.jpg
+  const std::string old_event =
+      R"({"Records":[{"eventName":"s3:ObjectCreated:Put","s3":{"bucket":{"name":"raw"},"object":{"key":"a.jpg","size":10,"eTag":"etag-of-v1"}}}]})";
+  const double before = observe::Metrics::global().objects_skipped.with("superseded").value();
+  EXPECT_EQ(handle(old_event), JobStatus::done);
+  EXPECT_EQ(observe::Metrics::global().objects_skipped.with("superseded").value(), before + 1);
+  EXPECT_EQ(store_.calls("put"), 0);
+
+  const std::string current_event =
+      R"({"Records":[{"eventName":"s3:ObjectCreated:Put","s3":{"bucket":{"name":"raw"},"object":{"key":"a.jpg","size":10,"eTag":"etag-a.jpg"}}}]})";
+  EXPECT_EQ(handle(current_event), JobStatus::done);
+  EXPECT_TRUE(store_.find("processed", "a.jpg").has_value());
+}
+
 // Regression test for a crash loop: the event said 1 byte, the object was
 // overwritten with a huge one before processing, and the uncapped GET ran
 // the worker out of memory again on every redelivery.

@@ -115,6 +115,29 @@ TEST_F(S3Integration, empty_and_multi_megabyte_bodies_round_trip_with_single_put
   EXPECT_TRUE(client_.get_object(bucket_, "large.bin").value().body == large);
 }
 
+// The worker reads the version its event names: a GET pinned to an older
+// ETag is refused by the real server (412), a GET pinned to the current one
+// and a capped GET within the limit succeed, a capped GET over it does not.
+TEST_F(S3Integration, get_pinned_to_an_etag_and_capped_in_size) {
+  put("pinned.bin", "version one");
+  const std::string first = client_.get_object(bucket_, "pinned.bin").value().info.etag;
+  put("pinned.bin", "version two, longer");
+  const std::string second = client_.get_object(bucket_, "pinned.bin").value().info.etag;
+  ASSERT_NE(first, second);
+
+  auto stale = client_.get_object(bucket_, "pinned.bin", GetOptions{0, first});
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().reason, Reason::source_changed) << stale.error().message;
+  auto current = client_.get_object(bucket_, "pinned.bin", GetOptions{0, second});
+  ASSERT_TRUE(current) << current.error().message;
+  EXPECT_EQ(current->body, "version two, longer");
+
+  EXPECT_TRUE(client_.get_object(bucket_, "pinned.bin", GetOptions{19, ""}));
+  auto capped = client_.get_object(bucket_, "pinned.bin", GetOptions{18, ""});
+  ASSERT_FALSE(capped);
+  EXPECT_EQ(capped.error().reason, Reason::too_many_bytes) << capped.error().message;
+}
+
 TEST_F(S3Integration, if_none_match_creates_a_new_key_but_fails_on_an_existing_one) {
   PutRequest request;
   request.body = "first";
