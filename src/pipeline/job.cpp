@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <random>
 
 #include "observe/log.h"
 #include "observe/metrics.h"
@@ -42,6 +43,18 @@ void count_failure(const Error& error, const nlohmann::ordered_json& context) {
   observe::log_fields(spdlog::level::warn, "failed", fields);
 }
 
+double default_unit_random() {
+  thread_local std::mt19937 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
+// The sleep for a back-off of `delay`: between half of it and all of it.
+std::chrono::milliseconds jittered(std::chrono::milliseconds delay, double unit) {
+  const double half = static_cast<double>(delay.count()) / 2.0;
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(half + std::clamp(unit, 0.0, 1.0) * half));
+}
+
 }  // namespace
 
 bool RealSleeper::sleep_for(std::chrono::milliseconds duration, std::stop_token stop) {
@@ -51,10 +64,11 @@ bool RealSleeper::sleep_for(std::chrono::milliseconds duration, std::stop_token 
   return !wake.wait_for(lock, stop, duration, [] { return false; }) && !stop.stop_requested();
 }
 
-Job::Job(const Config& config, s3::ObjectStore& store, Sleeper& sleeper)
+Job::Job(const Config& config, s3::ObjectStore& store, Sleeper& sleeper, UnitRandom random)
     : config_(config),
       store_(store),
       sleeper_(sleeper),
+      random_(random ? std::move(random) : UnitRandom(default_unit_random)),
       rules_(config.effective_rules()),
       limits_(config.limits()) {}
 
@@ -107,7 +121,7 @@ auto Job::with_retries(const char* stage, const std::string& key, Attempt attemp
                          {"reason", reason_name(result.error().reason)},
                          {"error", result.error().message},
                          {"backoff_ms", delay.count()}});
-    if (!sleeper_.sleep_for(delay, stop)) return std::nullopt;
+    if (!sleeper_.sleep_for(jittered(delay, random_()), stop)) return std::nullopt;
     delay = std::min(delay * 2, max_delay);
   }
 }

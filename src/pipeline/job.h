@@ -8,7 +8,9 @@
 //   - permanent failure (missing object, not an image, too large, S3 4xx):
 //     counted by reason, logged, offset moves on;
 //   - transient failure (S3 unreachable, 5xx, timeout): retried with
-//     exponential back-off until it succeeds or shutdown cancels the job;
+//     exponential back-off with jitter (each sleep a random point in the
+//     upper half of the doubled delay, so workers that failed together do
+//     not retry together) until it succeeds or shutdown cancels the job;
 //     a cancelled job does not move the offset, so the message is delivered
 //     again after a restart.
 //
@@ -17,6 +19,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <stop_token>
 #include <string>
 
@@ -45,9 +48,13 @@ enum class JobStatus {
   cancelled,  // shutdown interrupted it: do not move the offset
 };
 
+// A number in [0, 1], for the jitter of back-offs; a seam so that tests can
+// fix it. The default draws from a per-thread generator.
+using UnitRandom = std::function<double()>;
+
 class Job {
  public:
-  Job(const Config& config, s3::ObjectStore& store, Sleeper& sleeper);
+  Job(const Config& config, s3::ObjectStore& store, Sleeper& sleeper, UnitRandom random = {});
   JobStatus handle(const kafka::Message& message, std::stop_token stop);
 
  private:
@@ -64,6 +71,7 @@ class Job {
   const Config& config_;
   s3::ObjectStore& store_;
   Sleeper& sleeper_;
+  UnitRandom random_;
   std::vector<Rule> rules_;
   image::Limits limits_;
 };

@@ -34,12 +34,13 @@ class JobTest : public ::testing::Test {
     config_.pipeline.retry_max_ms = 500;
   }
   JobStatus handle(const std::string& payload, std::stop_token stop = {}) {
-    Job job(config_, store_, sleeper_);
+    Job job(config_, store_, sleeper_, [this] { return jitter_; });
     return job.handle(message(payload), stop);
   }
   Config config_;
   FakeStore store_;
   RecordingSleeper sleeper_;
+  double jitter_ = 1.0;  // the top of each back-off's range: the nominal delay
 };
 
 TEST_F(JobTest, WritesTheResizedImageUnderTheSameKeyInTheTargetBucket) {
@@ -110,6 +111,19 @@ TEST_F(JobTest, RetriesTransientFailuresWithDoublingBackoffUpToTheCap) {
   using std::chrono::milliseconds;
   EXPECT_EQ(sleeper_.sleeps, (std::vector<milliseconds>{milliseconds(200), milliseconds(400),
                                                         milliseconds(200), milliseconds(400)}));
+}
+
+TEST_F(JobTest, EachBackoffSleepsBetweenHalfAndAllOfItsDelay) {
+  store_.add("raw", "a.png", testing_support::make_image(50, 50, ".png"));
+  store_.fail_next("get", 3, make_error(Reason::unavailable, "connection refused"));
+  jitter_ = 0.0;
+  EXPECT_EQ(handle(created_event("raw", "a.png")), JobStatus::done);
+  jitter_ = 0.5;
+  store_.fail_next("get", 1, make_error(Reason::unavailable, "connection refused"));
+  EXPECT_EQ(handle(created_event("raw", "a.png")), JobStatus::done);
+  using std::chrono::milliseconds;
+  EXPECT_EQ(sleeper_.sleeps, (std::vector<milliseconds>{milliseconds(100), milliseconds(200),
+                                                        milliseconds(250), milliseconds(150)}));
 }
 
 TEST_F(JobTest, CapsTheBackoff) {
