@@ -21,6 +21,7 @@ std::string_view reason_name(Reason reason) {
     case Reason::unavailable: return "unavailable";
     case Reason::timeout: return "timeout";
     case Reason::kafka_error: return "kafka_error";
+    case Reason::cancelled: return "cancelled";
     case Reason::internal: return "internal";
   }
   return "internal";

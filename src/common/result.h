@@ -36,6 +36,7 @@ enum class Reason {
   unavailable,  // connection refused/reset, DNS, 5xx, 503 SlowDown
   timeout,      // a request or operation ran out of time
   kafka_error,  // broker-side error from librdkafka
+  cancelled,    // shutdown aborted a request under way (not a failure of the object)
   internal,     // a bug: should not happen
 };
 

@@ -112,6 +112,8 @@ auto Job::with_retries(const char* stage, const std::string& key, Attempt attemp
   const auto max_delay = std::chrono::milliseconds(config_.pipeline.retry_max_ms);
   for (int attempt_number = 1;; ++attempt_number) {
     auto result = attempt();
+    // Shutdown aborted the request under way: interrupted, never retried.
+    if (!result.ok() && result.error().reason == Reason::cancelled) return std::nullopt;
     if (result.ok() || !is_transient(result.error().reason)) return result;
     Metrics::global().retries.with(std::string(reason_name(result.error().reason))).increment();
     observe::log_fields(spdlog::level::warn, "retrying",
@@ -131,6 +133,7 @@ std::optional<Status> Job::write(const Product& product, std::stop_token stop) {
   put.content_type = product.content_type;
   put.metadata = product.metadata;
   put.body = product.body;
+  put.stop = stop;
   auto written = with_retries(
       "put", product.key, [&] { return store_.put_object(product.bucket, product.key, put); },
       stop);
@@ -142,6 +145,7 @@ std::optional<Status> Job::write(const Product& product, std::stop_token stop) {
   sidecar.content_type = "application/json";
   sidecar.metadata[kSourceEtagMetadata] = product.metadata.at(kSourceEtagMetadata);
   sidecar.body = product.sidecar_body;
+  sidecar.stop = stop;
   auto stored = with_retries(
       "put", product.sidecar_key,
       [&] { return store_.put_object(product.bucket, product.sidecar_key, sidecar); }, stop);
@@ -228,7 +232,7 @@ JobStatus Job::process_object(const events::ObjectEvent& event,
       "get", event.key,
       [&] {
         return store_.get_object(event.bucket, event.key,
-                                 s3::GetOptions{limits_.max_input_bytes, event.etag});
+                                 s3::GetOptions{limits_.max_input_bytes, event.etag, stop});
       },
       stop);
   if (!object) return JobStatus::cancelled;

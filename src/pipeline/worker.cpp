@@ -9,6 +9,9 @@
 namespace imgpipe::pipeline {
 namespace {
 
+// After the grace: how long cancelled jobs get to notice and return.
+constexpr std::chrono::milliseconds kCancelWait{2000};
+
 nlohmann::ordered_json describe(const std::vector<kafka::TopicPartition>& partitions) {
   auto list = nlohmann::ordered_json::array();
   for (const auto& partition : partitions) {
@@ -154,7 +157,10 @@ void Worker::on_assigned(const std::vector<kafka::TopicPartition>& partitions) {
 }
 
 void Worker::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) {
-  if (!lost && source_ != nullptr) {
+  // While stopping, finish_in_flight() already spent the grace: closing the
+  // consumer revokes everything, and waiting again would double the time a
+  // SIGTERM takes.
+  if (!lost && source_ != nullptr && !shutdown_waited_) {
     const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
     const bool drained = wait_until(
         [&] {
@@ -175,15 +181,16 @@ void Worker::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bo
 }
 
 void Worker::finish_in_flight() {
+  shutdown_waited_ = true;
   const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
   if (!wait_until([this] { return outstanding_ == 0; }, deadline)) {
     observe::log_fields(spdlog::level::warn, "shutdown grace over; cancelling in-flight work",
                         {{"in_flight", outstanding_}});
     cancel_jobs_.request_stop();
-    // Queued jobs are skipped and retrying ones stop sleeping; a job inside
-    // a single request finishes that request first.
+    // Queued jobs are skipped, retrying ones stop sleeping and requests under
+    // way are aborted (within about a second), so this wait is short.
     wait_until([this] { return outstanding_ == 0; },
-               std::chrono::steady_clock::now() + options_.shutdown_grace);
+               std::chrono::steady_clock::now() + kCancelWait);
   }
 }
 

@@ -3,8 +3,10 @@
 // partition only the highest contiguous completed offset + 1.
 //
 // Shutdown (request_stop): no new messages are taken, in-flight ones finish
-// (after shutdown_grace they are cancelled and not committed), final offsets
-// are stored and the source is closed, which commits them.
+// (after shutdown_grace they are cancelled, their requests under way
+// aborted, and not committed), final offsets are stored and the source is
+// closed, which commits them. The revoke that closing triggers does not wait
+// again: a SIGTERM ends within shutdown_grace + about 2 s.
 //
 // Rebalance: before partitions are revoked, their in-flight messages are
 // finished and their offsets stored; lost partitions are dropped unstored.
@@ -88,6 +90,7 @@ class Worker final : public kafka::RebalanceListener {
   kafka::OffsetWatermark watermark_;  // consumer thread only
   std::size_t outstanding_ = 0;  // dispatched, completion not drained yet; consumer thread only
   std::atomic<bool> stop_requested_{false};
+  bool shutdown_waited_ = false;  // finish_in_flight() ran; consumer thread only
   std::stop_source cancel_jobs_;
 
   std::mutex mutex_;

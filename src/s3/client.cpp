@@ -106,7 +106,7 @@ Result<HttpResponse> Client::send(const Call& call) const {
   auto url = build_url(options_.endpoint, options_.path_style, call.bucket, call.key, call.query);
   if (!url) return url.error();
   return transport_->perform(HttpRequest{call.method, std::move(url).value(), call.headers,
-                                         call.body, call.max_body_bytes});
+                                         call.body, call.max_body_bytes, call.stop});
 }
 
 Result<HttpResponse> Client::send_ok(const Call& call) const {
@@ -121,7 +121,8 @@ Result<Object> Client::get_object(const std::string& bucket, const std::string& 
                                   const GetOptions& options) {
   HeaderList headers;
   if (!options.if_match.empty()) headers.emplace_back("If-Match", "\"" + options.if_match + "\"");
-  auto response = send({"GET", bucket, key, {}, std::move(headers), {}, options.max_bytes});
+  auto response =
+      send({"GET", bucket, key, {}, std::move(headers), {}, options.max_bytes, options.stop});
   if (response && response->status == 412 && !options.if_match.empty()) {
     return make_error(Reason::source_changed, "S3 PreconditionFailed: " + bucket + "/" + key +
                                                   " is no longer ETag " + options.if_match);
@@ -140,7 +141,8 @@ Result<std::string> Client::put_object(const std::string& bucket, const std::str
   auto headers = object_headers(request);
   if (!headers) return headers.error();
   if (request.if_none_match) headers->emplace_back("If-None-Match", "*");
-  auto response = send_ok({"PUT", bucket, key, {}, std::move(headers).value(), request.body});
+  auto response =
+      send_ok({"PUT", bucket, key, {}, std::move(headers).value(), request.body, 0, request.stop});
   if (!response) return response.error();
   return strip_etag_quotes(response_etag(*response));
 }

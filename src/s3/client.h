@@ -88,6 +88,7 @@ class Client final : public ObjectStore {
     HeaderList headers;
     std::string_view body;
     std::size_t max_body_bytes = 0;  // 0: no limit
+    std::stop_token stop{};
   };
 
   // Sends the call and returns the response whatever its status; fails when

@@ -147,6 +147,12 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   return line.size();
 }
 
+// Progress callback: a non-zero return aborts the transfer. libcurl calls it
+// about once a second while idle and more often while data moves.
+int abort_when_stopped(void* userdata, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::stop_token*>(userdata)->stop_requested() ? 1 : 0;
+}
+
 // Whether the URL's path has a "." or ".." segment (keys may contain them).
 bool has_dot_segment(std::string_view url) {
   const auto scheme_end = url.find("://");
@@ -317,6 +323,11 @@ Result<HttpResponse> CurlTransport::perform(const HttpRequest& request) {
   // address another key. curl 8.x refuses to sign a path sent as it is (below).
   const bool dot_segments = has_dot_segment(request.url);
   if (dot_segments) opts.set(CURLOPT_PATH_AS_IS, 1L);
+  if (request.stop.stop_possible()) {
+    opts.set(CURLOPT_NOPROGRESS, 0L)
+        .set(CURLOPT_XFERINFOFUNCTION, &abort_when_stopped)
+        .set(CURLOPT_XFERINFODATA, const_cast<void*>(static_cast<const void*>(&request.stop)));
+  }
   if (sign) {
     opts.set(CURLOPT_AWS_SIGV4, sigv4.c_str())
         .set(CURLOPT_USERNAME, options_.access_key.c_str())
@@ -343,7 +354,14 @@ Result<HttpResponse> CurlTransport::perform(const HttpRequest& request) {
                       std::string("curl_easy_setopt failed: ") + curl_easy_strerror(opts.result()));
   }
 
+  if (request.stop.stop_requested()) {
+    return make_error(Reason::cancelled,
+                      "shutdown: " + request.method + " " + request.url + " not sent");
+  }
   const CURLcode code = curl_easy_perform(handle);
+  if (code == CURLE_ABORTED_BY_CALLBACK && request.stop.stop_requested()) {
+    return make_error(Reason::cancelled, "shutdown aborted " + request.method + " " + request.url);
+  }
   if (sink.over_limit) {
     const std::string size =
         sink.announced != 0 ? std::to_string(sink.announced) + " bytes" : "more than that";

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,9 @@ struct HttpRequest {
   // its Content-Length, or as soon as more arrived. perform() then fails with
   // too_many_bytes.
   std::size_t max_body_bytes = 0;
+  // When requested (shutdown), a transfer under way is aborted within a
+  // fraction of a second and perform() fails with cancelled.
+  std::stop_token stop{};
 };
 
 struct HttpResponse {
@@ -43,7 +47,7 @@ class HttpTransport {
   // Sends `request` and returns the server's response, whatever its status.
   // Fails only when no response arrived: unavailable (resolve, connect, send
   // or receive failed), timeout, invalid_request (the request cannot be
-  // sent as given) or too_many_bytes (see max_body_bytes).
+  // sent as given), too_many_bytes (see max_body_bytes) or cancelled (stop).
   virtual Result<HttpResponse> perform(const HttpRequest& request) = 0;
 };
 

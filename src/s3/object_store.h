@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,7 @@ struct PutRequest {
   std::map<std::string, std::string> metadata;
   std::string_view body;       // must stay valid until the call returns
   bool if_none_match = false;  // If-None-Match: * (fail when the key exists)
+  std::stop_token stop{};      // requested: the transfer is aborted (cancelled)
 };
 
 // One entry of a bucket listing.
@@ -61,6 +63,7 @@ struct ListPage {
 struct GetOptions {
   std::size_t max_bytes = 0;  // 0: no limit
   std::string if_match;       // an ETag (without quotes); empty: any version
+  std::stop_token stop{};     // requested: the transfer is aborted (cancelled)
 };
 
 class ObjectStore {

@@ -126,6 +126,14 @@ TEST_F(JobTest, EachBackoffSleepsBetweenHalfAndAllOfItsDelay) {
                                                         milliseconds(250), milliseconds(150)}));
 }
 
+TEST_F(JobTest, ARequestAbortedByShutdownIsNeitherRetriedNorCounted) {
+  store_.add("raw", "a.png", testing_support::make_image(50, 50, ".png"));
+  store_.fail_next("get", 1, make_error(Reason::cancelled, "shutdown aborted GET"));
+  EXPECT_EQ(handle(created_event("raw", "a.png")), JobStatus::cancelled);
+  EXPECT_TRUE(sleeper_.sleeps.empty());
+  EXPECT_EQ(store_.count("processed"), 0u);
+}
+
 TEST_F(JobTest, CapsTheBackoff) {
   store_.add("raw", "a.png", testing_support::make_image(50, 50, ".png"));
   store_.fail_next("get", 4, make_error(Reason::unavailable, "connection refused"));

@@ -210,6 +210,28 @@ TEST(Worker, FinishesInFlightWorkBeforeItStops) {
   EXPECT_EQ(source.stored(0), 2);
 }
 
+// Regression test: after the grace, closing the consumer revoked the
+// partitions and the revoke waited for the cancelled job a second grace.
+TEST(Worker, StopsWithinTheGraceWhenAJobOutlivesIt) {
+  std::atomic<int> started{0};
+  Worker worker(WorkerOptions{1, 2, 10ms, 1000ms},
+                [&](const kafka::Message&, std::stop_token stop) {
+                  ++started;
+                  while (!stop.stop_requested()) std::this_thread::sleep_for(1ms);
+                  return JobStatus::cancelled;
+                });
+  ScriptedSource source(worker, messages_on(kP0, 1));
+  std::thread runner([&] { worker.run(source); });
+  while (started == 0) std::this_thread::sleep_for(1ms);
+  const auto start = std::chrono::steady_clock::now();
+  worker.request_stop();
+  runner.join();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 900ms) << "the job had its grace";
+  EXPECT_LT(took, 1800ms) << "but not twice";
+  EXPECT_EQ(source.stored(0), -1) << "the cancelled message is not committed";
+}
+
 // Regression test for stale outputs: two uploads of one key used to run at
 // once, and a slow job for the older one could write after the newer one.
 TEST(Worker, NeverRunsTwoMessagesOfTheSameObjectAtOnceButOtherObjectsFlow) {

@@ -252,6 +252,40 @@ TEST(CurlTransport, a_body_within_the_limit_and_error_documents_are_read) {
   EXPECT_EQ(not_found->body, error_xml);
 }
 
+// Regression test for a SIGTERM that took 24 s: a request to a stalled
+// server ran until curl's own limits, whatever the shutdown grace.
+TEST(CurlTransport, a_stop_aborts_a_request_under_way_as_cancelled) {
+  OneShotServer server("");  // accepts, never answers
+  TransportOptions options = signed_options();
+  options.request_timeout_ms = 60000;
+  CurlTransport transport(options);
+  std::stop_source stop;
+  auto stopper = std::async(std::launch::async, [&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop.request_stop();
+  });
+  HttpRequest request{"GET", server.url("/b/k"), {}, {}};
+  request.stop = stop.get_token();
+  const auto start = std::chrono::steady_clock::now();
+  auto response = transport.perform(request);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().reason, Reason::cancelled) << response.error().message;
+  EXPECT_LT(took, std::chrono::seconds(10)) << "aborted, not run into the 60 s timeout";
+}
+
+TEST(CurlTransport, a_request_is_not_sent_once_stop_was_requested) {
+  OneShotServer server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+  CurlTransport transport(signed_options());
+  std::stop_source stop;
+  stop.request_stop();
+  HttpRequest request{"GET", server.url("/b/k"), {}, {}};
+  request.stop = stop.get_token();
+  auto response = transport.perform(request);
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().reason, Reason::cancelled);
+}
+
 TEST(CurlTransport, server_that_never_answers_is_a_timeout) {
   OneShotServer server("");
   TransportOptions options = signed_options();
