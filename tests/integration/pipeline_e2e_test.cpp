@@ -60,7 +60,8 @@ std::vector<Upload> build_corpus() {
     upload.multipart = upload.bytes.size() > (12u << 20);
     corpus.push_back(std::move(upload));
     if (path.extension() == ".jpg" && fs::file_size(path) < (4u << 20)) {
-      const auto& original = corpus.back().bytes;
+      // A copy: the push_backs below may move corpus's elements.
+      const std::string original = corpus.back().bytes;
       const std::string stem = path.stem().string();
       corpus.push_back({"derived/half/" + stem + " q80.jpg",
                         testing_support::reencode(original, 0.5, ".jpg[Q=80]")});
