@@ -173,4 +173,32 @@ Status KafkaConsumer::close() {
   return ok_status();
 }
 
+namespace {
+
+void fill(PartitionList& list, const std::vector<TopicPartition>& partitions) {
+  for (const auto& partition : partitions) {
+    list.items.push_back(RdKafka::TopicPartition::create(partition.topic, partition.partition));
+  }
+}
+
+}  // namespace
+
+Status KafkaConsumer::pause(const std::vector<TopicPartition>& partitions) {
+  if (partitions.empty()) return ok_status();
+  PartitionList list;
+  fill(list, partitions);
+  const auto code = impl_->consumer->pause(list.items);
+  if (code != RdKafka::ERR_NO_ERROR) return kafka_error("pause partitions", code);
+  return ok_status();
+}
+
+Status KafkaConsumer::resume(const std::vector<TopicPartition>& partitions) {
+  if (partitions.empty()) return ok_status();
+  PartitionList list;
+  fill(list, partitions);
+  const auto code = impl_->consumer->resume(list.items);
+  if (code != RdKafka::ERR_NO_ERROR) return kafka_error("resume partitions", code);
+  return ok_status();
+}
+
 }  // namespace imgpipe::kafka

@@ -61,6 +61,13 @@ class EventSource {
   // True once the consumer has joined its group (an assignment, possibly
   // empty, has been received).
   virtual bool joined() const = 0;
+  // Stop and restart fetching these assigned partitions. While paused,
+  // poll() must still be called (it serves rebalances and keeps the member
+  // in its group) and returns no messages of them; messages already fetched
+  // are dropped and fetched again after resume(), nothing is lost. Resume
+  // only partitions that were paused.
+  virtual Status pause(const std::vector<TopicPartition>& partitions) = 0;
+  virtual Status resume(const std::vector<TopicPartition>& partitions) = 0;
 };
 
 struct ConsumerOptions {
@@ -88,6 +95,8 @@ class KafkaConsumer final : public EventSource {
   Status store_offset(const TopicPartition& partition, std::int64_t next_offset) override;
   Status close() override;
   bool joined() const override { return joined_.load(); }
+  Status pause(const std::vector<TopicPartition>& partitions) override;
+  Status resume(const std::vector<TopicPartition>& partitions) override;
 
  private:
   struct Impl;

@@ -111,6 +111,9 @@ class Metrics {
   Family<Counter> bytes_in{"imgpipe_input_bytes_total", "Bytes read from the object store", ""};
   Family<Counter> bytes_out{"imgpipe_output_bytes_total", "Bytes written to the object store", ""};
   Family<Gauge> in_flight{"imgpipe_in_flight", "Messages being processed now", ""};
+  Family<Gauge> paused_partitions{"imgpipe_paused_partitions",
+                                  "Assigned partitions paused because max_in_flight is reached",
+                                  ""};
   Family<Histogram> latency{"imgpipe_processing_seconds",
                             "Time from message received to output written",
                             "",

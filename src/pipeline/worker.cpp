@@ -150,8 +150,37 @@ bool Worker::wait_until(Predicate done, std::chrono::steady_clock::time_point de
   }
 }
 
+void Worker::pause_assigned() {
+  std::vector<kafka::TopicPartition> more;
+  for (const auto& partition : assigned_) {
+    if (paused_.count(partition) == 0) more.push_back(partition);
+  }
+  if (more.empty()) return;
+  if (auto paused = source_->pause(more); !paused) {
+    observe::log_fields(spdlog::level::warn, "pausing partitions failed",
+                        {{"error", paused.error().message}});
+    return;
+  }
+  paused_.insert(more.begin(), more.end());
+  observe::Metrics::global().paused_partitions.unlabelled().set(
+      static_cast<double>(paused_.size()));
+}
+
+void Worker::resume_paused() {
+  if (paused_.empty()) return;
+  const std::vector<kafka::TopicPartition> partitions(paused_.begin(), paused_.end());
+  if (auto resumed = source_->resume(partitions); !resumed) {
+    observe::log_fields(spdlog::level::warn, "resuming partitions failed",
+                        {{"error", resumed.error().message}});
+    return;
+  }
+  paused_.clear();
+  observe::Metrics::global().paused_partitions.unlabelled().set(0);
+}
+
 void Worker::on_assigned(const std::vector<kafka::TopicPartition>& partitions) {
   for (const auto& partition : partitions) watermark_.assign(partition);
+  assigned_.insert(partitions.begin(), partitions.end());
   observe::log_fields(spdlog::level::info, "partitions assigned",
                       {{"partitions", describe(partitions)}});
 }
@@ -175,7 +204,13 @@ void Worker::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bo
                           {{"partitions", describe(partitions)}});
     }
   }
-  for (const auto& partition : partitions) watermark_.revoke(partition);
+  for (const auto& partition : partitions) {
+    watermark_.revoke(partition);
+    assigned_.erase(partition);
+    paused_.erase(partition);  // not ours to resume any more
+  }
+  observe::Metrics::global().paused_partitions.unlabelled().set(
+      static_cast<double>(paused_.size()));
   observe::log_fields(spdlog::level::info, lost ? "partitions lost" : "partitions revoked",
                       {{"partitions", describe(partitions)}});
 }
@@ -200,10 +235,12 @@ int Worker::run(kafka::EventSource& source) {
   const auto max_in_flight = static_cast<std::size_t>(options_.max_in_flight);
   while (!stop_requested_.load()) {
     drain_completions();
+    // Saturated: stop fetching, but keep polling, so that rebalances are
+    // served and the member stays in its group however long the work takes.
     if (outstanding_ >= max_in_flight) {
-      wait_until([&] { return outstanding_ < max_in_flight || stop_requested_.load(); },
-                 std::chrono::steady_clock::now() + options_.poll_timeout);
-      continue;
+      pause_assigned();
+    } else {
+      resume_paused();
     }
     auto outcome = source.poll(options_.poll_timeout);
     if (outcome.error) {

@@ -16,6 +16,11 @@
 // is finished, while messages of other keys go on. So a slow job for an
 // older upload cannot finish after the job for a newer one of the same key.
 //
+// Saturation: with max_in_flight messages running, the assigned partitions
+// are paused and poll() goes on (rebalances are served, the member never
+// exceeds max.poll.interval.ms however long S3 is down); they are resumed
+// when work finishes. Only what this worker paused is resumed.
+//
 // Failure boundary: an exception that escapes the handler is caught here,
 // counted and logged with reason `internal`, and the message counts as done:
 // one bad input never takes the process down (and then, redelivered, again).
@@ -83,6 +88,9 @@ class Worker final : public kafka::RebalanceListener {
   template <class Predicate>
   bool wait_until(Predicate done, std::chrono::steady_clock::time_point deadline);
   void finish_in_flight();
+  // Pause what is assigned and not paused yet / resume exactly what was paused.
+  void pause_assigned();
+  void resume_paused();
 
   WorkerOptions options_;
   MessageHandler handler_;
@@ -90,7 +98,9 @@ class Worker final : public kafka::RebalanceListener {
   kafka::OffsetWatermark watermark_;  // consumer thread only
   std::size_t outstanding_ = 0;  // dispatched, completion not drained yet; consumer thread only
   std::atomic<bool> stop_requested_{false};
-  bool shutdown_waited_ = false;  // finish_in_flight() ran; consumer thread only
+  bool shutdown_waited_ = false;              // finish_in_flight() ran; consumer thread only
+  std::set<kafka::TopicPartition> assigned_;  // consumer thread only
+  std::set<kafka::TopicPartition> paused_;    // by this worker, still assigned
   std::stop_source cancel_jobs_;
 
   std::mutex mutex_;

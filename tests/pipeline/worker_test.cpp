@@ -32,7 +32,9 @@ class ScriptedSource final : public kafka::EventSource {
       assigned_ = true;
     }
     kafka::PollOutcome outcome;
-    if (messages_.empty()) {
+    ++polls_;
+    if (paused_.count(kP0) != 0) ++polls_while_paused_;
+    if (messages_.empty() || paused_.count(messages_.front().partition) != 0) {
       std::this_thread::sleep_for(std::min(timeout, std::chrono::milliseconds(5)));
       return outcome;
     }
@@ -57,6 +59,24 @@ class ScriptedSource final : public kafka::EventSource {
     return ok_status();
   }
   bool joined() const override { return assigned_; }
+  Status pause(const std::vector<kafka::TopicPartition>& partitions) override {
+    for (const auto& partition : partitions) {
+      if (!paused_.insert(partition).second) violations_.push_back("paused twice");
+    }
+    ++pauses_;
+    return ok_status();
+  }
+  Status resume(const std::vector<kafka::TopicPartition>& partitions) override {
+    for (const auto& partition : partitions) {
+      if (paused_.erase(partition) == 0) violations_.push_back("resumed what was not paused");
+    }
+    ++resumes_;
+    return ok_status();
+  }
+  int polls_while_paused() const { return polls_while_paused_; }
+  int pauses() const { return pauses_; }
+  int resumes() const { return resumes_; }
+  bool any_paused() const { return !paused_.empty(); }
 
   void mark_finished(const kafka::Message& message) {
     std::lock_guard lock(mutex_);
@@ -84,6 +104,8 @@ class ScriptedSource final : public kafka::EventSource {
   std::set<std::pair<int, std::int64_t>> finished_;
   std::map<int, std::int64_t> stored_;
   std::vector<std::string> violations_;
+  std::set<kafka::TopicPartition> paused_;
+  std::atomic<int> polls_{0}, polls_while_paused_{0}, pauses_{0}, resumes_{0};
 };
 
 std::vector<kafka::Message> messages_on(const kafka::TopicPartition& partition, int count) {
@@ -190,6 +212,37 @@ TEST(Worker, LimitsTheMessagesInFlight) {
   ScriptedSource source(worker, messages_on(kP0, 30));
   run_until(worker, source, [&] { return handled == 30; });
   EXPECT_LE(peak.load(), 2);
+}
+
+// Regression test: at max_in_flight the loop stopped polling, so with S3
+// down the member exceeded max.poll.interval.ms and left its group.
+TEST(Worker, KeepsPollingWithItsPartitionsPausedWhileSaturated) {
+  std::atomic<bool> release{false};
+  std::atomic<int> handled{0};
+  ScriptedSource* source_ptr = nullptr;
+  Worker worker(WorkerOptions{2, 2, 5ms, 5s}, [&](const kafka::Message& message, std::stop_token) {
+    while (!release) std::this_thread::sleep_for(1ms);
+    source_ptr->mark_finished(message);
+    ++handled;
+    return JobStatus::done;
+  });
+  ScriptedSource source(worker, messages_on(kP0, 6));
+  source_ptr = &source;
+  std::thread runner([&] { worker.run(source); });
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (source.polls_while_paused() < 20 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_GE(source.polls_while_paused(), 20) << "stopped polling while saturated";
+  EXPECT_EQ(handled.load(), 0);
+  release = true;
+  while (handled < 6) std::this_thread::sleep_for(1ms);
+  worker.request_stop();
+  runner.join();
+  EXPECT_GE(source.pauses(), 1);
+  EXPECT_GE(source.resumes(), 1);
+  EXPECT_EQ(source.stored(0), 6);
+  EXPECT_TRUE(source.violations().empty()) << source.violations().front();
 }
 
 TEST(Worker, FinishesInFlightWorkBeforeItStops) {
