@@ -175,30 +175,31 @@ Status KafkaConsumer::close() {
 
 namespace {
 
-void fill(PartitionList& list, const std::vector<TopicPartition>& partitions) {
+// Handle::pause() and resume() are virtual: the KafkaConsumer's own run.
+using PartitionCall =
+    RdKafka::ErrorCode (RdKafka::Handle::*)(std::vector<RdKafka::TopicPartition*>&);
+
+// pause() and resume() alike: the call on librdkafka's list of partitions.
+Status on_partitions(RdKafka::Handle& consumer, PartitionCall call, const char* what,
+                     const std::vector<TopicPartition>& partitions) {
+  if (partitions.empty()) return ok_status();
+  PartitionList list;
   for (const auto& partition : partitions) {
     list.items.push_back(RdKafka::TopicPartition::create(partition.topic, partition.partition));
   }
+  const auto code = (consumer.*call)(list.items);
+  if (code != RdKafka::ERR_NO_ERROR) return kafka_error(what, code);
+  return ok_status();
 }
 
 }  // namespace
 
 Status KafkaConsumer::pause(const std::vector<TopicPartition>& partitions) {
-  if (partitions.empty()) return ok_status();
-  PartitionList list;
-  fill(list, partitions);
-  const auto code = impl_->consumer->pause(list.items);
-  if (code != RdKafka::ERR_NO_ERROR) return kafka_error("pause partitions", code);
-  return ok_status();
+  return on_partitions(*impl_->consumer, &RdKafka::Handle::pause, "pause partitions", partitions);
 }
 
 Status KafkaConsumer::resume(const std::vector<TopicPartition>& partitions) {
-  if (partitions.empty()) return ok_status();
-  PartitionList list;
-  fill(list, partitions);
-  const auto code = impl_->consumer->resume(list.items);
-  if (code != RdKafka::ERR_NO_ERROR) return kafka_error("resume partitions", code);
-  return ok_status();
+  return on_partitions(*impl_->consumer, &RdKafka::Handle::resume, "resume partitions", partitions);
 }
 
 }  // namespace imgpipe::kafka
