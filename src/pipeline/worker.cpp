@@ -162,6 +162,10 @@ void Worker::pause_assigned() {
     return;
   }
   paused_.insert(more.begin(), more.end());
+  publish_paused();
+}
+
+void Worker::publish_paused() const {
   observe::Metrics::global().paused_partitions.unlabelled().set(
       static_cast<double>(paused_.size()));
 }
@@ -175,7 +179,7 @@ void Worker::resume_paused() {
     return;
   }
   paused_.clear();
-  observe::Metrics::global().paused_partitions.unlabelled().set(0);
+  publish_paused();
 }
 
 void Worker::on_assigned(const std::vector<kafka::TopicPartition>& partitions) {
@@ -209,8 +213,7 @@ void Worker::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bo
     assigned_.erase(partition);
     paused_.erase(partition);  // not ours to resume any more
   }
-  observe::Metrics::global().paused_partitions.unlabelled().set(
-      static_cast<double>(paused_.size()));
+  publish_paused();
   observe::log_fields(spdlog::level::info, lost ? "partitions lost" : "partitions revoked",
                       {{"partitions", describe(partitions)}});
 }
@@ -237,12 +240,14 @@ int Worker::run(kafka::EventSource& source) {
     drain_completions();
     // Saturated: stop fetching, but keep polling, so that rebalances are
     // served and the member stays in its group however long the work takes.
-    if (outstanding_ >= max_in_flight) {
+    // The poll does not block then; the wait below wakes on a completion.
+    const bool saturated = outstanding_ >= max_in_flight;
+    if (saturated) {
       pause_assigned();
     } else {
       resume_paused();
     }
-    auto outcome = source.poll(options_.poll_timeout);
+    auto outcome = source.poll(saturated ? std::chrono::milliseconds(0) : options_.poll_timeout);
     if (outcome.error) {
       observe::log_fields(outcome.fatal ? spdlog::level::critical : spdlog::level::warn,
                           "kafka consumer error", {{"error", outcome.error->message}});
@@ -252,6 +257,10 @@ int Worker::run(kafka::EventSource& source) {
       }
     }
     if (outcome.message) dispatch(std::move(*outcome.message));
+    if (saturated) {
+      wait_until([&] { return outstanding_ < max_in_flight || stop_requested_.load(); },
+                 std::chrono::steady_clock::now() + options_.poll_timeout);
+    }
   }
   observe::log_fields(spdlog::level::info, "stopping: finishing in-flight work",
                       {{"in_flight", outstanding_}});

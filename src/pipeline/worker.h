@@ -91,6 +91,7 @@ class Worker final : public kafka::RebalanceListener {
   // Pause what is assigned and not paused yet / resume exactly what was paused.
   void pause_assigned();
   void resume_paused();
+  void publish_paused() const;  // the imgpipe_paused_partitions gauge
 
   WorkerOptions options_;
   MessageHandler handler_;
