@@ -7,8 +7,15 @@ namespace {
 
 constexpr std::string_view kNamespace = "http://s3.amazonaws.com/doc/2006-03-01/";
 
+// One configuration per event type, each with its own Id (S3 wants them
+// unique): "imgpipe" for uploads (as it always was), "imgpipe-removed" for
+// deletes.
+std::string queue_id(std::string_view event) {
+  return event.starts_with("s3:ObjectRemoved") ? "imgpipe-removed" : "imgpipe";
+}
+
 std::string queue_block(std::string_view arn, std::string_view event) {
-  return "<QueueConfiguration><Id>imgpipe</Id><Queue>" + s3::xml_escape(arn) + "</Queue><Event>" +
+  return "<QueueConfiguration><Id>" + queue_id(event) + "</Id><Queue>" + s3::xml_escape(arn) + "</Queue><Event>" +
          s3::xml_escape(event) + "</Event></QueueConfiguration>";
 }
 

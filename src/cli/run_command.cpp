@@ -1,16 +1,22 @@
 // `imgpipe run`: wires Kafka, S3, libvips and the HTTP port around the
 // worker loop and runs it until SIGTERM or SIGINT.
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
 #include <csignal>
-#include <mutex>
 #include <thread>
 
 #include "cli/commands.h"
 #include "cli/wiring.h"
 #include "image/runtime.h"
 #include "kafka/consumer.h"
+#include "kafka/producer.h"
 #include "observe/http_server.h"
 #include "observe/log.h"
+#include "pipeline/dead_letter.h"
 #include "pipeline/job.h"
+#include "pipeline/store_health.h"
 #include "pipeline/worker.h"
 #include "s3/client.h"
 
@@ -43,33 +49,21 @@ class SignalWatcher {
   std::jthread thread_;
 };
 
-// S3 reachability for /readyz, asked at most every few seconds so that a
-// busy prober does not turn into S3 load.
-class S3Probe {
- public:
-  S3Probe(s3::Client& client, std::string bucket) : client_(client), bucket_(std::move(bucket)) {}
+// Who dead-letters a message: the static member id, else host and pid.
+std::string worker_id(const pipeline::Config& config) {
+  if (!config.kafka.instance_id.empty()) return config.kafka.instance_id;
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  return std::string(host.data()) + "/" + std::to_string(getpid());
+}
 
-  std::pair<bool, std::string> check() {
-    std::lock_guard lock(mutex_);
-    const auto now = std::chrono::steady_clock::now();
-    if (now - checked_at_ > std::chrono::seconds(5) || !reachable_) {
-      auto exists = client_.bucket_exists(bucket_);
-      reachable_ = exists.ok() && exists.value();
-      detail_ = exists.ok() ? (exists.value() ? "" : "bucket " + bucket_ + " does not exist")
-                            : exists.error().message;
-      checked_at_ = now;
-    }
-    return {reachable_, detail_};
-  }
-
- private:
-  s3::Client& client_;
-  std::string bucket_;
-  std::mutex mutex_;
-  std::chrono::steady_clock::time_point checked_at_{};
-  bool reachable_ = false;
-  std::string detail_;
-};
+// The health probe answers within a few seconds even when the store hangs.
+s3::ClientOptions probe_options(const pipeline::Config& config) {
+  auto options = s3_options(config);
+  options.connect_timeout_ms = std::min<long>(options.connect_timeout_ms, 1000);
+  options.request_timeout_ms = std::min<long>(options.request_timeout_ms, 3000);
+  return options;
+}
 
 }  // namespace
 
@@ -82,8 +76,20 @@ int run_worker(const CommonOptions& common) {
   image::Runtime vips("imgpipe");
 
   s3::Client store(s3_options(*config));
+  s3::Client probe_store(probe_options(*config));
+  // Health asks the bucket of the first rule: the one the worker reads most.
+  pipeline::ProbedStoreHealth health(probe_store,
+                                     config->effective_rules().front().match.bucket);
+  auto producer = kafka::Producer::create(kafka_connection(*config));
+  if (!producer) {
+    observe::log_fields(spdlog::level::critical, "cannot start the Kafka producer",
+                        {{"error", producer.error().message}});
+    return 2;
+  }
+  pipeline::KafkaDeadLetters dead_letters(*producer.value(), config->effective_dlq_topic(),
+                                          worker_id(*config));
   pipeline::RealSleeper sleeper;
-  pipeline::Job job(*config, store, sleeper);
+  pipeline::Job job(*config, pipeline::JobDeps{store, sleeper, dead_letters, health});
   pipeline::Worker worker(worker_options(*config),
                           [&job](const kafka::Message& message, std::stop_token stop) {
                             return job.handle(message, stop);
@@ -96,13 +102,11 @@ int run_worker(const CommonOptions& common) {
     return 2;
   }
 
-  // Readiness asks the bucket of the first rule: the one the worker reads most.
-  S3Probe s3_probe(store, config->effective_rules().front().match.bucket);
   kafka::EventSource& source = *consumer.value();
   auto server = observe::StatusServer::start(config->http_listen, [&] {
     if (!source.joined()) return observe::Readiness{false, "kafka: consumer group not joined yet"};
-    auto [reachable, detail] = s3_probe.check();
-    if (!reachable) return observe::Readiness{false, "s3: " + detail};
+    std::string detail;
+    if (!health.reachable(&detail)) return observe::Readiness{false, "s3: " + detail};
     return observe::Readiness{true, ""};
   });
   if (!server) {
@@ -120,6 +124,7 @@ int run_worker(const CommonOptions& common) {
       spdlog::level::info, "started",
       {{"brokers", config->kafka.brokers},
        {"topic", config->kafka.topic},
+       {"dlq_topic", config->effective_dlq_topic()},
        {"group", config->kafka.group},
        {"s3", config->s3.endpoint},
        {"source_bucket", config->pipeline.source_bucket},

@@ -49,6 +49,14 @@ bool ensure_topic(const pipeline::Config& config, const std::string& name, int p
   return true;
 }
 
+// The events imgpipe acts on: uploads, and deletes (to remove outputs).
+const std::vector<std::string>& notified_events(const pipeline::Config& config) {
+  static const std::vector<std::string> with_deletes = {"s3:ObjectCreated:*",
+                                                        "s3:ObjectRemoved:*"};
+  static const std::vector<std::string> uploads_only = {"s3:ObjectCreated:*"};
+  return config.pipeline.delete_outputs ? with_deletes : uploads_only;
+}
+
 bool ensure_notification(s3::Client& client, const pipeline::Config& config,
                          const std::string& bucket) {
   auto current = client.get_bucket_notification(bucket);
@@ -56,19 +64,27 @@ bool ensure_notification(s3::Client& client, const pipeline::Config& config,
     std::cerr << "notification on " << bucket << ": " << current.error().message << '\n';
     return false;
   }
-  auto merged = add_queue_notification(current.value(), config.s3.notify_arn, "s3:ObjectCreated:*");
-  if (!merged) {
-    std::cout << "notification on " << bucket << ": already sends s3:ObjectCreated:* to "
-              << config.s3.notify_arn << '\n';
-    return true;
+  std::string document = current.value();
+  std::vector<std::string> added;
+  for (const auto& event : notified_events(config)) {
+    if (auto merged = add_queue_notification(document, config.s3.notify_arn, event)) {
+      document = std::move(*merged);
+      added.push_back(event);
+    } else {
+      std::cout << "notification on " << bucket << ": already sends " << event << " to "
+                << config.s3.notify_arn << '\n';
+    }
   }
-  auto stored = client.put_bucket_notification(bucket, *merged);
+  if (added.empty()) return true;
+  auto stored = client.put_bucket_notification(bucket, document);
   if (!stored) {
     std::cerr << "notification on " << bucket << ": " << stored.error().message << '\n';
     return false;
   }
-  std::cout << "notification on " << bucket << ": s3:ObjectCreated:* -> " << config.s3.notify_arn
-            << '\n';
+  for (const auto& event : added) {
+    std::cout << "notification on " << bucket << ": " << event << " -> " << config.s3.notify_arn
+              << '\n';
+  }
   return true;
 }
 
@@ -93,7 +109,7 @@ int run_setup(const CommonOptions& common, int partitions_override) {
   for (const auto& bucket : targets)
     ok = ok && (sources.count(bucket) || ensure_bucket(client, bucket));
   ok = ok && ensure_topic(*config, config->kafka.topic, partitions) &&
-       ensure_topic(*config, config->kafka.dlq_topic, partitions);
+       ensure_topic(*config, config->effective_dlq_topic(), partitions);
   for (const auto& bucket : sources) ok = ok && ensure_notification(client, *config, bucket);
   return ok ? 0 : 1;
 }

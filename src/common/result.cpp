@@ -15,6 +15,8 @@ std::string_view reason_name(Reason reason) {
     case Reason::decode_failed: return "decode_failed";
     case Reason::source_changed: return "source_changed";
     case Reason::encode_failed: return "encode_failed";
+    case Reason::output_key_collision: return "output_key_collision";
+    case Reason::write_conflict: return "write_conflict";
     case Reason::access_denied: return "access_denied";
     case Reason::invalid_request: return "invalid_request";
     case Reason::invalid_config: return "invalid_config";

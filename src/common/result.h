@@ -29,6 +29,8 @@ enum class Reason {
   decode_failed,       // a known format, but broken/truncated
   source_changed,      // the object is no longer the version the event names (If-Match)
   encode_failed,       // the encoder refused the result
+  output_key_collision,  // the output key holds an object derived from another source key
+  write_conflict,        // the output changed between reading and writing it (412 on PUT)
   access_denied,       // S3 403 (credentials or policy)
   invalid_request,     // S3 4xx other than the above, or a request we could not build
   invalid_config,      // configuration rejected at load time
@@ -36,7 +38,7 @@ enum class Reason {
   unavailable,  // connection refused/reset, DNS, 5xx, 503 SlowDown
   timeout,      // a request or operation ran out of time
   kafka_error,  // broker-side error from librdkafka
-  cancelled,    // shutdown aborted a request under way (not a failure of the object)
+  cancelled,    // shutdown or a lost partition aborted a request under way (not a failure)
   internal,     // a bug: should not happen
 };
 

@@ -134,12 +134,7 @@ PollOutcome KafkaConsumer::poll(std::chrono::milliseconds timeout) {
       impl_->consumer->consume(static_cast<int>(timeout.count())));
   switch (message->err()) {
     case RdKafka::ERR_NO_ERROR:
-      outcome.message = Message{
-          TopicPartition{message->topic_name(), message->partition()},
-          message->offset(),
-          message->key() != nullptr ? *message->key() : std::string{},
-          std::string(static_cast<const char*>(message->payload()), message->len()),
-      };
+      outcome.message = to_message(*message);
       break;
     case RdKafka::ERR__TIMED_OUT:
     case RdKafka::ERR__PARTITION_EOF: break;

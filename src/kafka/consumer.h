@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -28,11 +29,16 @@
 
 namespace imgpipe::kafka {
 
+// Kafka record headers, in order; names may repeat.
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
 struct Message {
   TopicPartition partition;
   std::int64_t offset = 0;
   std::string key;
   std::string payload;
+  std::int64_t timestamp_ms = -1;  // the record's timestamp; -1 when it has none
+  Headers headers;
 };
 
 struct PollOutcome {

@@ -1,5 +1,6 @@
-// Builds an RdKafka::Conf from a property map, reporting the first property
-// librdkafka rejects. Internal to src/kafka.
+// Glue to librdkafka's C++ API shared inside src/kafka: an RdKafka::Conf
+// from a property map (reporting the first property librdkafka rejects), and
+// a record turned into a kafka::Message. Internal to src/kafka.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -9,10 +10,14 @@
 #include <string>
 
 #include "common/result.h"
+#include "kafka/consumer.h"
 
 namespace imgpipe::kafka {
 
 Result<std::unique_ptr<RdKafka::Conf>> make_config(
     const std::map<std::string, std::string>& properties);
+
+// Copies key, payload, timestamp and headers of a record without an error.
+Message to_message(RdKafka::Message& record);  // headers() is not const
 
 }  // namespace imgpipe::kafka

@@ -100,6 +100,11 @@ class Metrics {
                                  "reason"};
   Family<Counter> objects_skipped{"imgpipe_objects_skipped_total",
                                   "Events deliberately not processed, by why", "why"};
+  Family<Counter> dead_lettered{"imgpipe_dead_lettered_total",
+                                "Messages written to the dead-letter topic, by reason", "reason"};
+  Family<Counter> outputs_deleted{"imgpipe_outputs_deleted_total",
+                                  "Outputs (and sidecars) removed because their source was deleted",
+                                  ""};
   Family<Counter> retries{"imgpipe_retries_total", "Transient failures retried, by reason",
                           "reason"};
   Family<Counter> outputs_written{"imgpipe_outputs_written_total",
@@ -114,6 +119,9 @@ class Metrics {
   Family<Gauge> paused_partitions{"imgpipe_paused_partitions",
                                   "Assigned partitions paused because max_in_flight is reached",
                                   ""};
+  Family<Gauge> store_reachable{"imgpipe_object_store_reachable",
+                                "1 while the object store answers its health probe, 0 during an outage",
+                                ""};
   Family<Histogram> latency{"imgpipe_processing_seconds",
                             "Time from message received to output written",
                             "",

@@ -90,8 +90,9 @@ std::vector<Setting> declare_settings() {
           "kafka.topic", "IMGPIPE_KAFKA_TOPIC", "Topic the object store publishes bucket events to",
           [](Config& c) -> std::string& { return c.kafka.topic; }, true),
       text(
-          "kafka.dlq_topic", "IMGPIPE_KAFKA_DLQ_TOPIC", "Dead-letter topic created by setup",
-          [](Config& c) -> std::string& { return c.kafka.dlq_topic; }, true),
+          "kafka.dlq_topic", "IMGPIPE_KAFKA_DLQ_TOPIC",
+          "Dead-letter topic for messages that failed for good; empty: <kafka.topic>.dlq",
+          [](Config& c) -> std::string& { return c.kafka.dlq_topic; }),
       text(
           "kafka.group", "IMGPIPE_KAFKA_GROUP", "Consumer group shared by all workers",
           [](Config& c) -> std::string& { return c.kafka.group; }, true),
@@ -208,6 +209,15 @@ std::vector<Setting> declare_settings() {
       number(
           "pipeline.retry_max_ms", "IMGPIPE_RETRY_MAX_MS", "Longest back-off between retries",
           [](Config& c) -> int& { return c.pipeline.retry_max_ms; }, 1, 3600000),
+      number(
+          "pipeline.max_attempts", "IMGPIPE_MAX_ATTEMPTS",
+          "Tries of one object whose own requests keep failing (timeouts, 5xx while the store "
+          "answers) before it is dead-lettered; an outage of the whole store only waits",
+          [](Config& c) -> int& { return c.pipeline.max_attempts; }, 1, 1000),
+      flag("pipeline.delete_outputs", "IMGPIPE_DELETE_OUTPUTS",
+           "A deleted source object takes the outputs derived from it along (only those that "
+           "record it as their source, only when it is really gone)",
+           [](Config& c) -> bool& { return c.pipeline.delete_outputs; }),
       number(
           "pipeline.shutdown_grace_ms", "IMGPIPE_SHUTDOWN_GRACE_MS",
           "On SIGTERM, how long in-flight work may take before it is abandoned (redelivered later)",
@@ -489,6 +499,10 @@ image::Limits Config::limits() const {
   // load_config() accepted only image::fail_on_names().
   limits.fail_on = image::parse_fail_on(pipeline.fail_on).value_or(image::Limits{}.fail_on);
   return limits;
+}
+
+std::string Config::effective_dlq_topic() const {
+  return kafka.dlq_topic.empty() ? kafka.topic + ".dlq" : kafka.dlq_topic;
 }
 
 int Config::effective_max_in_flight() const {

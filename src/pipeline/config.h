@@ -24,7 +24,7 @@ namespace imgpipe::pipeline {
 struct KafkaSettings {
   std::string brokers = "127.0.0.1:9092";
   std::string topic = "bucket-events";
-  std::string dlq_topic = "bucket-events-dlq";
+  std::string dlq_topic;  // empty: <topic>.dlq (effective_dlq_topic)
   std::string group = "imgpipe";
   std::string instance_id;
   std::string security_protocol = "plaintext";  // choices: in the settings table
@@ -65,6 +65,8 @@ struct PipelineSettings {
   bool allow_loops = false;
   int retry_initial_ms = 200;
   int retry_max_ms = 10000;
+  int max_attempts = 5;
+  bool delete_outputs = true;
   int shutdown_grace_ms = 30000;
 };
 
@@ -80,6 +82,7 @@ struct Config {
 
   int effective_workers() const;
   int effective_max_in_flight() const;
+  std::string effective_dlq_topic() const;
   std::vector<Rule> effective_rules() const;
   image::Limits limits() const;
 };

@@ -1,6 +1,7 @@
 #include "pipeline/job.h"
 
 #include <algorithm>
+#include <limits>
 #include <condition_variable>
 #include <mutex>
 #include <random>
@@ -35,12 +36,57 @@ void count_skip(std::string_view why, const events::ObjectEvent& event) {
       {{"why", why}, {"event", event.event_name}, {"bucket", event.bucket}, {"key", event.key}});
 }
 
-void count_failure(const Error& error, const nlohmann::ordered_json& context) {
+void count_output_skip(std::string_view why, const std::string& bucket, const std::string& key) {
+  Metrics::global().objects_skipped.with(std::string(why)).increment();
+  observe::log_fields(spdlog::level::debug, "output not written",
+                      {{"why", why}, {"target", bucket}, {"target_key", key}});
+}
+
+void log_failure(const Error& error, const nlohmann::ordered_json& context) {
   Metrics::global().objects_failed.with(std::string(reason_name(error.reason))).increment();
   nlohmann::ordered_json fields = context;
   fields["reason"] = reason_name(error.reason);
   fields["error"] = error.message;
   observe::log_fields(spdlog::level::warn, "failed", fields);
+}
+
+nlohmann::ordered_json event_context(const events::ObjectEvent& event) {
+  return {{"bucket", event.bucket}, {"key", event.key}, {"event", event.event_name}};
+}
+
+// A rule's match for a delete event, which says nothing of size or type.
+bool matches_removed(const Match& match, const ObjectRef& object) {
+  Match by_key = match;
+  by_key.min_size = 0;
+  by_key.max_size = std::numeric_limits<std::uint64_t>::max();
+  by_key.content_type.clear();
+  return matches(by_key, object);
+}
+
+bool uses_output_format(const Output& output) {
+  return output.key_template.find("{format}") != std::string::npos;
+}
+
+// The keys `output` can write for `event`: one, or, when the key has the
+// output format in it and the format is the source's (keep), one per format.
+std::vector<std::string> candidate_keys(const Output& output, const events::ObjectEvent& event) {
+  std::vector<std::string> extensions;
+  if (output.recipe.encoder.format != "keep" || !uses_output_format(output)) {
+    extensions.emplace_back(output.recipe.encoder.format == "keep"
+                                ? ""
+                                : image::format_extension(output.recipe.encoder.format));
+  } else {
+    for (const auto& format : image::format_names()) {
+      extensions.emplace_back(image::format_extension(format));
+    }
+  }
+  std::vector<std::string> keys;
+  for (const auto& extension : extensions) {
+    auto key = render_key(output.key_template,
+                          KeyParts{event.key, event.etag, output.name, extension});
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
+  }
+  return keys;
 }
 
 double default_unit_random() {
@@ -64,102 +110,221 @@ bool RealSleeper::sleep_for(std::chrono::milliseconds duration, std::stop_token 
   return !wake.wait_for(lock, stop, duration, [] { return false; }) && !stop.stop_requested();
 }
 
-Job::Job(const Config& config, s3::ObjectStore& store, Sleeper& sleeper, UnitRandom random)
+struct Job::Tally {
+  int attempts = 1;          // requests tried for this message, the first included
+  int counted_failures = 0;  // transient failures of its own (not during an outage)
+  std::optional<std::chrono::system_clock::time_point> first_failure;
+
+  void failed() {
+    if (!first_failure) first_failure = std::chrono::system_clock::now();
+  }
+};
+
+Job::Job(const Config& config, JobDeps deps)
     : config_(config),
-      store_(store),
-      sleeper_(sleeper),
-      random_(random ? std::move(random) : UnitRandom(default_unit_random)),
+      deps_(std::move(deps)),
       rules_(config.effective_rules()),
-      limits_(config.limits()) {}
+      limits_(config.limits()) {
+  if (!deps_.random) deps_.random = default_unit_random;
+}
 
 JobStatus Job::handle(const kafka::Message& message, std::stop_token stop) {
+  Tally tally;
   auto parsed = events::parse_event_message(message.payload);
   if (!parsed) {
-    count_failure(parsed.error(), {{"topic", message.partition.topic},
-                                   {"partition", message.partition.partition},
-                                   {"offset", message.offset}});
-    return JobStatus::done;
+    tally.failed();
+    log_failure(parsed.error(), {{"topic", message.partition.topic},
+                                 {"partition", message.partition.partition},
+                                 {"offset", message.offset}});
+    return dead_letter(message, parsed.error(), tally, stop);
   }
+  std::optional<Error> failure;
   for (const auto& event : parsed.value()) {
-    if (handle_event(event, stop) == JobStatus::cancelled) return JobStatus::cancelled;
+    auto outcome = handle_event(event, tally, stop);
+    if (outcome.status == JobStatus::cancelled) return JobStatus::cancelled;
+    if (outcome.failure && !failure) failure = std::move(outcome.failure);
   }
+  if (failure) return dead_letter(message, *failure, tally, stop);
   return JobStatus::done;
 }
 
-JobStatus Job::handle_event(const events::ObjectEvent& event, std::stop_token stop) {
+JobStatus Job::dead_letter(const kafka::Message& message, const Error& error, const Tally& tally,
+                           std::stop_token stop) {
+  const DeadLetter letter{error, tally.attempts,
+                          tally.first_failure.value_or(std::chrono::system_clock::now())};
+  auto delay = std::chrono::milliseconds(config_.pipeline.retry_initial_ms);
+  // Without the record stored the offset must not move: keep trying (Kafka
+  // down affects the whole worker; nothing else could go on either).
+  for (;;) {
+    auto sent = deps_.dead_letters.send(message, letter, stop);
+    if (sent) {
+      Metrics::global().dead_lettered.with(std::string(reason_name(error.reason))).increment();
+      observe::log_fields(spdlog::level::info, "dead-lettered",
+                          {{"topic", message.partition.topic},
+                           {"partition", message.partition.partition},
+                           {"offset", message.offset},
+                           {"key", message.key},
+                           {"reason", reason_name(error.reason)},
+                           {"attempts", tally.attempts}});
+      return JobStatus::done;
+    }
+    if (sent.error().reason == Reason::cancelled || stop.stop_requested()) {
+      return JobStatus::cancelled;
+    }
+    observe::log_fields(spdlog::level::warn, "dead-letter record not stored; retrying",
+                        {{"offset", message.offset}, {"error", sent.error().message}});
+    if (!deps_.sleeper.sleep_for(backoff(delay), stop)) return JobStatus::cancelled;
+  }
+}
+
+std::chrono::milliseconds Job::backoff(std::chrono::milliseconds& delay) {
+  const auto sleep = jittered(delay, deps_.random());
+  delay = std::min(delay * 2, std::chrono::milliseconds(config_.pipeline.retry_max_ms));
+  return sleep;
+}
+
+Job::EventOutcome Job::handle_event(const events::ObjectEvent& event, Tally& tally,
+                                    std::stop_token stop) {
   Metrics::global().events_received.with(std::string(kind_name(event.kind))).increment();
+  if (event.kind == events::EventKind::removed) return remove_outputs(event, tally, stop);
   if (event.kind != events::EventKind::created) {
     count_skip("not_a_create_event", event);
-    return JobStatus::done;
+    return {};
   }
   if (has_source_marker(event.user_metadata)) {
     count_skip("own_output", event);
-    return JobStatus::done;
+    return {};
   }
   const ObjectRef object{event.bucket, event.key, event.size, event.content_type};
   const auto rules = matching_rules(rules_, object);
   if (rules.empty()) {
     count_skip("no_matching_rule", event);
-    return JobStatus::done;
+    return {};
   }
-  return process_object(event, rules, stop);
+  return process_object(event, rules, tally, stop);
 }
 
 template <class Attempt>
-auto Job::with_retries(const char* stage, const std::string& key, Attempt attempt,
+auto Job::with_retries(const char* stage, const std::string& key, Tally& tally, Attempt attempt,
                        std::stop_token stop) -> std::optional<decltype(attempt())> {
   auto delay = std::chrono::milliseconds(config_.pipeline.retry_initial_ms);
-  const auto max_delay = std::chrono::milliseconds(config_.pipeline.retry_max_ms);
-  for (int attempt_number = 1;; ++attempt_number) {
+  for (;;) {
     auto result = attempt();
     // Shutdown aborted the request under way: interrupted, never retried.
     if (!result.ok() && result.error().reason == Reason::cancelled) return std::nullopt;
     if (result.ok() || !is_transient(result.error().reason)) return result;
-    Metrics::global().retries.with(std::string(reason_name(result.error().reason))).increment();
+    tally.failed();
+    const Error& error = result.error();
+    std::string outage_detail;
+    const bool outage = !deps_.health.reachable(&outage_detail);
+    if (!outage && ++tally.counted_failures >= config_.pipeline.max_attempts) {
+      return decltype(attempt())(make_error(
+          error.reason, error.message + " (" + stage + " gave up after " +
+                            std::to_string(tally.counted_failures) + " failed attempts)"));
+    }
+    ++tally.attempts;
+    Metrics::global().retries.with(std::string(reason_name(error.reason))).increment();
+    const auto sleep = backoff(delay);
     observe::log_fields(spdlog::level::warn, "retrying",
                         {{"stage", stage},
                          {"key", key},
-                         {"attempt", attempt_number},
-                         {"reason", reason_name(result.error().reason)},
-                         {"error", result.error().message},
-                         {"backoff_ms", delay.count()}});
-    if (!sleeper_.sleep_for(jittered(delay, random_()), stop)) return std::nullopt;
-    delay = std::min(delay * 2, max_delay);
+                         {"attempt", tally.attempts - 1},
+                         {"reason", reason_name(error.reason)},
+                         {"error", error.message},
+                         {"store_outage", outage},
+                         {"backoff_ms", sleep.count()}});
+    if (!deps_.sleeper.sleep_for(sleep, stop)) return std::nullopt;
   }
 }
 
-std::optional<Status> Job::write(const Product& product, std::stop_token stop) {
+std::optional<Result<WriteDecision>> Job::write_one(const std::string& bucket,
+                                                    const std::string& key, s3::PutRequest put,
+                                                    const SourceVersion& source, Tally& tally,
+                                                    std::stop_token stop) {
+  // Another writer between our HEAD and our PUT makes the PUT fail; a few
+  // rounds settle any realistic race.
+  constexpr int kRounds = 3;
+  for (int round = 0; round < kRounds; ++round) {
+    auto head = with_retries(
+        "head", key, tally, [&] { return deps_.store.head_object(bucket, key, stop); }, stop);
+    if (!head) return std::nullopt;
+    std::optional<s3::ObjectInfo> existing;
+    if (head->ok()) {
+      existing = std::move(head->value());
+    } else if (head->error().reason != Reason::object_missing) {
+      return Result<WriteDecision>(head->error());
+    }
+    const WriteDecision decision = decide_write(existing, source);
+    if (decision == WriteDecision::collision) {
+      const auto recorded = existing->metadata.find(kSourceKeyMetadata);
+      return Result<WriteDecision>(make_error(
+          Reason::output_key_collision,
+          bucket + "/" + key + " holds " +
+              (recorded != existing->metadata.end() ? "an output of " + recorded->second
+                                                     : std::string("an object imgpipe did not write")) +
+              "; not overwritten with the output of " + source_id(source)));
+    }
+    if (decision == WriteDecision::up_to_date) {
+      count_output_skip("up_to_date", bucket, key);
+      return Result<WriteDecision>(decision);
+    }
+    if (decision == WriteDecision::newer_exists) {
+      count_output_skip("newer_output_exists", bucket, key);
+      return Result<WriteDecision>(decision);
+    }
+    put.if_none_match = !existing.has_value();
+    put.if_match = existing ? existing->etag : std::string();
+    auto written = with_retries(
+        "put", key, tally, [&] { return deps_.store.put_object(bucket, key, put); }, stop);
+    if (!written) return std::nullopt;
+    if (written->ok()) return Result<WriteDecision>(WriteDecision::write);
+    if (written->error().reason != Reason::write_conflict) {
+      return Result<WriteDecision>(written->error());
+    }
+    Metrics::global().retries.with(std::string(reason_name(Reason::write_conflict))).increment();
+  }
+  return Result<WriteDecision>(make_error(
+      Reason::write_conflict,
+      bucket + "/" + key + " changed " + std::to_string(kRounds) + " times while being written"));
+}
+
+std::optional<Result<WriteDecision>> Job::write(const Product& product,
+                                                const SourceVersion& source, Tally& tally,
+                                                std::stop_token stop) {
+  auto recorded = source_metadata(source);
   s3::PutRequest put;
   put.content_type = product.content_type;
   put.metadata = product.metadata;
+  put.metadata.insert(recorded.begin(), recorded.end());
   put.body = product.body;
   put.stop = stop;
-  auto written = with_retries(
-      "put", product.key, [&] { return store_.put_object(product.bucket, product.key, put); },
-      stop);
-  if (!written) return std::nullopt;
-  if (!written->ok()) return Status(written->error());
-  if (product.sidecar_key.empty()) return ok_status();
+  auto image = write_one(product.bucket, product.key, put, source, tally, stop);
+  if (!image || !image->ok() || product.sidecar_key.empty()) return image;
 
   s3::PutRequest sidecar;
   sidecar.content_type = "application/json";
-  sidecar.metadata[kSourceEtagMetadata] = product.metadata.at(kSourceEtagMetadata);
+  sidecar.metadata = recorded;
   sidecar.body = product.sidecar_body;
   sidecar.stop = stop;
-  auto stored = with_retries(
-      "put", product.sidecar_key,
-      [&] { return store_.put_object(product.bucket, product.sidecar_key, sidecar); }, stop);
-  if (!stored) return std::nullopt;
-  if (!stored->ok()) return Status(stored->error());
-  return ok_status();
+  auto stored = write_one(product.bucket, product.sidecar_key, sidecar, source, tally, stop);
+  if (!stored || !stored->ok()) return stored;
+  // The image decides what is reported; a sidecar rewritten alone (it was
+  // missing after a crash between the two PUTs) counts as written too.
+  if (image->value() != WriteDecision::write && stored->value() == WriteDecision::write) {
+    return stored;
+  }
+  return image;
 }
 
 class Job::StoreSink final : public ProductSink {
  public:
-  StoreSink(Job& job, const events::ObjectEvent& event, std::size_t input_bytes, double get_seconds,
-            Clock::time_point start, std::stop_token stop)
+  StoreSink(Job& job, const events::ObjectEvent& event, const SourceVersion& source, Tally& tally,
+            std::size_t input_bytes, double get_seconds, Clock::time_point start,
+            std::stop_token stop)
       : job_(job),
         event_(event),
+        source_(source),
+        tally_(tally),
         input_bytes_(input_bytes),
         get_seconds_(get_seconds),
         start_(start),
@@ -171,13 +336,15 @@ class Job::StoreSink final : public ProductSink {
         .observe(static_cast<double>(product.milliseconds) / 1000.0);
     if (product.facts.source.progressive) metrics.progressive_inputs.unlabelled().increment();
     const auto put_start = Clock::now();
-    auto written = job_.write(product, stop_);
-    if (!written || !written->ok()) return written;
+    auto written = job_.write(product, source_, tally_, stop_);
+    if (!written) return std::nullopt;
+    if (!written->ok()) return Status(written->error());
+    if (written->value() != WriteDecision::write) return ok_status();
     metrics.stage_latency.with("put").observe(seconds_since(put_start));
     metrics.bytes_out.unlabelled().increment(static_cast<double>(product.body.size()));
     metrics.outputs_written.with(product.variant).increment();
     log_processed(rule, product);
-    return written;
+    return ok_status();
   }
 
  private:
@@ -185,6 +352,8 @@ class Job::StoreSink final : public ProductSink {
     observe::log_fields(spdlog::level::info, "processed",
                         {{"bucket", event_.bucket},
                          {"key", event_.key},
+                         {"etag", source_.etag},
+                         {"sequencer", source_.sequencer},
                          {"event", event_.event_name},
                          {"rule", rule.name},
                          {"variant", product.variant},
@@ -206,66 +375,166 @@ class Job::StoreSink final : public ProductSink {
 
   Job& job_;
   const events::ObjectEvent& event_;
+  const SourceVersion& source_;
+  Tally& tally_;
   std::size_t input_bytes_;
   double get_seconds_;
   Clock::time_point start_;
   std::stop_token stop_;
 };
 
-JobStatus Job::process_object(const events::ObjectEvent& event,
-                              const std::vector<const Rule*>& rules, std::stop_token stop) {
+bool Job::outputs_up_to_date(const events::ObjectEvent& event,
+                             const std::vector<const Rule*>& rules, std::stop_token stop) {
+  if (event.etag.empty()) return false;
+  const SourceVersion source{event.bucket, event.key, event.etag, event.sequencer};
+  for (const Rule* rule : rules) {
+    for (const Output& output : rule->outputs) {
+      const auto keys = candidate_keys(output, event);
+      if (keys.size() != 1) return false;  // the format comes from the source: unknown yet
+      std::vector<std::string> objects = {keys.front()};
+      if (output.sidecar) objects.push_back(keys.front() + ".json");
+      for (const auto& key : objects) {
+        auto info = deps_.store.head_object(output.bucket, key, stop);
+        if (!info || decide_write(info.value(), source) != WriteDecision::up_to_date) return false;
+      }
+    }
+  }
+  return true;
+}
+
+Job::EventOutcome Job::process_object(const events::ObjectEvent& event,
+                                      const std::vector<const Rule*>& rules, Tally& tally,
+                                      std::stop_token stop) {
   auto& metrics = Metrics::global();
   const auto start = Clock::now();
-  const nlohmann::ordered_json context = {{"bucket", event.bucket}, {"key", event.key}};
+  const auto context = event_context(event);
+  const auto fail = [&](Error error) {
+    log_failure(error, context);
+    return EventOutcome{JobStatus::done, std::move(error)};
+  };
   // The event says how large the object was: refuse before downloading it.
   // What is current may be larger (overwritten since), so the GET is capped
   // at the same limit too.
   if (event.size > limits_.max_input_bytes) {
-    count_failure(make_error(Reason::too_many_bytes, std::to_string(event.size) +
-                                                         " bytes exceeds the limit of " +
-                                                         std::to_string(limits_.max_input_bytes)),
-                  context);
-    return JobStatus::done;
+    tally.failed();
+    return fail(make_error(Reason::too_many_bytes, std::to_string(event.size) +
+                                                       " bytes exceeds the limit of " +
+                                                       std::to_string(limits_.max_input_bytes)));
+  }
+  // Redelivered after a crash, or a tagging/retention event: no work at all.
+  if (outputs_up_to_date(event, rules, stop)) {
+    count_skip("up_to_date", event);
+    return {};
   }
 
   auto object = with_retries(
-      "get", event.key,
+      "get", event.key, tally,
       [&] {
-        return store_.get_object(event.bucket, event.key,
-                                 s3::GetOptions{limits_.max_input_bytes, event.etag, stop});
+        return deps_.store.get_object(event.bucket, event.key,
+                                      s3::GetOptions{limits_.max_input_bytes, event.etag, stop});
       },
       stop);
-  if (!object) return JobStatus::cancelled;
+  if (!object) return {JobStatus::cancelled, std::nullopt};
   if (!object->ok() && object->error().reason == Reason::source_changed) {
     // Overwritten since this event: the newer version's own event renders it.
     count_skip("superseded", event);
-    return JobStatus::done;
+    return {};
   }
   if (!object->ok()) {
-    count_failure(object->error(), context);
-    return JobStatus::done;
+    tally.failed();
+    return fail(object->error());
   }
   const s3::Object& source = object->value();
   if (has_source_marker(source.info.metadata)) {
     count_skip("own_output", event);
-    return JobStatus::done;
+    return {};
   }
   metrics.bytes_in.unlabelled().increment(static_cast<double>(source.body.size()));
   const double get_seconds = seconds_since(start);
   metrics.stage_latency.with("get").observe(get_seconds);
 
+  const SourceVersion version{event.bucket, event.key,
+                              source.info.etag.empty() ? event.etag : source.info.etag,
+                              event.sequencer};
   const ObjectRef ref{event.bucket, event.key, source.body.size(), source.info.content_type};
-  StoreSink sink(*this, event, source.body.size(), get_seconds, start, stop);
+  StoreSink sink(*this, event, version, tally, source.body.size(), get_seconds, start, stop);
   const ObjectOutcome outcome =
-      write_products(rules, ref, source.body, source.info.etag, limits_, sink);
-  if (outcome.interrupted) return JobStatus::cancelled;
+      write_products(rules, ref, source.body, version.etag, limits_, sink);
+  if (outcome.interrupted) return {JobStatus::cancelled, std::nullopt};
   if (outcome.first_failure) {
-    count_failure(*outcome.first_failure, context);
-    return JobStatus::done;
+    tally.failed();
+    return fail(*outcome.first_failure);
   }
   metrics.objects_processed.unlabelled().increment();
   metrics.latency.unlabelled().observe(seconds_since(start));
-  return JobStatus::done;
+  return {};
+}
+
+Job::EventOutcome Job::remove_outputs(const events::ObjectEvent& event, Tally& tally,
+                                      std::stop_token stop) {
+  if (!config_.pipeline.delete_outputs) {
+    count_skip("deletes_disabled", event);
+    return {};
+  }
+  const ObjectRef object{event.bucket, event.key, 0, ""};
+  std::vector<const Rule*> rules;
+  for (const auto& rule : rules_) {
+    if (matches_removed(rule.match, object)) rules.push_back(&rule);
+  }
+  if (rules.empty()) {
+    count_skip("no_matching_rule", event);
+    return {};
+  }
+  const auto fail = [&](Error error) {
+    tally.failed();
+    log_failure(error, event_context(event));
+    return EventOutcome{JobStatus::done, std::move(error)};
+  };
+  // Deleted and uploaded again since: the new object's outputs stay.
+  auto source = with_retries(
+      "head", event.key, tally,
+      [&] { return deps_.store.head_object(event.bucket, event.key, stop); }, stop);
+  if (!source) return {JobStatus::cancelled, std::nullopt};
+  if (source->ok()) {
+    count_skip("source_exists", event);
+    return {};
+  }
+  if (source->error().reason != Reason::object_missing) return fail(source->error());
+
+  const SourceVersion gone{event.bucket, event.key, "", ""};
+  int removed = 0;
+  for (const Rule* rule : rules) {
+    for (const Output& output : rule->outputs) {
+      for (const auto& key : candidate_keys(output, event)) {
+        std::vector<std::string> objects = {key};
+        if (output.sidecar) objects.push_back(key + ".json");
+        for (const auto& target : objects) {
+          auto info = with_retries(
+              "head", target, tally,
+              [&] { return deps_.store.head_object(output.bucket, target, stop); }, stop);
+          if (!info) return {JobStatus::cancelled, std::nullopt};
+          if (!info->ok() && info->error().reason == Reason::object_missing) continue;
+          if (!info->ok()) return fail(info->error());
+          if (!derived_from(info->value(), gone)) continue;  // another source's, or not ours
+          auto deleted = with_retries(
+              "delete", target, tally,
+              [&] { return deps_.store.delete_object(output.bucket, target, stop); }, stop);
+          if (!deleted) return {JobStatus::cancelled, std::nullopt};
+          if (!deleted->ok()) return fail(deleted->error());
+          ++removed;
+          Metrics::global().outputs_deleted.unlabelled().increment();
+          observe::log_fields(spdlog::level::info, "removed",
+                              {{"bucket", event.bucket},
+                               {"key", event.key},
+                               {"variant", output.name},
+                               {"target", output.bucket},
+                               {"target_key", target}});
+        }
+      }
+    }
+  }
+  if (removed == 0) count_skip("no_outputs_to_remove", event);
+  return {};
 }
 
 }  // namespace imgpipe::pipeline

@@ -1,32 +1,50 @@
 // The per-message job: what happens to one Kafka message from the event
 // topic. Parse the event, decide whether it concerns us, GET the object,
-// transform it, PUT the output, and say whether the offset may move on.
+// transform it, PUT the outputs, and say whether the offset may move on.
 //
 // Decisions, made here and nowhere else:
-//   - malformed message, removed/accessed event, another bucket, an object
-//     imgpipe wrote itself: counted, logged, offset moves on;
-//   - permanent failure (missing object, not an image, too large, S3 4xx):
-//     counted by reason, logged, offset moves on;
+//   - skipped, offset moves on: events of other buckets or no rule, objects
+//     imgpipe wrote itself, an event whose object was overwritten since
+//     (superseded: the newer version's own event comes), outputs already
+//     up to date (redelivery after a crash; tagging/retention events) or
+//     derived from a newer version;
+//   - removed: a delete event removes the outputs derived from that key
+//     (only those recording it as their source, only when the source is
+//     really gone: HEAD 404), unless pipeline.delete_outputs is off;
+//   - failed for good (malformed message, missing object, not an image,
+//     limits, an output key holding another source's output, S3 4xx,
+//     internal errors, retries exhausted): counted by reason, logged and
+//     dead-lettered; the offset moves on only once the dead-letter record
+//     is stored;
 //   - transient failure (S3 unreachable, 5xx, timeout): retried with
 //     exponential back-off with jitter (each sleep a random point in the
-//     upper half of the doubled delay, so workers that failed together do
-//     not retry together) until it succeeds or shutdown cancels the job;
-//     a cancelled job does not move the offset, so the message is delivered
-//     again after a restart.
+//     upper half of the doubled delay). While the store as a whole is
+//     unreachable (StoreHealth), the attempt is not counted: an outage only
+//     waits. A failure of this object while the store answers counts; after
+//     pipeline.max_attempts the message is dead-lettered with that reason;
+//   - cancelled (shutdown, or the partition was lost): no retry, the offset
+//     does not move, the message is delivered again.
 //
-// Thread-safety: handle() may run on many threads at once; the ObjectStore
-// and Sleeper must be thread-safe.
+// Every output is written conditionally (write_decision.h): never over a
+// newer rendering, never over another source's output.
+//
+// Thread-safety: handle() may run on many threads at once; the ObjectStore,
+// Sleeper, DeadLetterSink and StoreHealth must be thread-safe.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <string>
 
 #include "events/event.h"
 #include "kafka/consumer.h"
 #include "pipeline/config.h"
+#include "pipeline/dead_letter.h"
 #include "pipeline/products.h"
+#include "pipeline/store_health.h"
+#include "pipeline/write_decision.h"
 #include "s3/object_store.h"
 
 namespace imgpipe::pipeline {
@@ -44,34 +62,63 @@ class RealSleeper final : public Sleeper {
 };
 
 enum class JobStatus {
-  done,       // processed, skipped or failed for good: the offset may move on
-  cancelled,  // shutdown interrupted it: do not move the offset
+  done,       // processed, skipped, or failed for good and dead-lettered: the offset may move on
+  cancelled,  // shutdown or a lost partition interrupted it: do not move the offset
 };
 
 // A number in [0, 1], for the jitter of back-offs; a seam so that tests can
 // fix it. The default draws from a per-thread generator.
 using UnitRandom = std::function<double()>;
 
+// What a Job needs besides its configuration.
+struct JobDeps {
+  s3::ObjectStore& store;
+  Sleeper& sleeper;
+  DeadLetterSink& dead_letters;
+  StoreHealth& health;
+  UnitRandom random = {};
+};
+
 class Job {
  public:
-  Job(const Config& config, s3::ObjectStore& store, Sleeper& sleeper, UnitRandom random = {});
+  Job(const Config& config, JobDeps deps);
   JobStatus handle(const kafka::Message& message, std::stop_token stop);
 
  private:
-  JobStatus handle_event(const events::ObjectEvent& event, std::stop_token stop);
-  JobStatus process_object(const events::ObjectEvent& event, const std::vector<const Rule*>& rules,
-                           std::stop_token stop);
-  // Writes a product (and its sidecar); nullopt when shutdown interrupted it.
-  std::optional<Status> write(const Product& product, std::stop_token stop);
+  struct Tally;  // attempts and first failure of one message
+  // The outcome of one event: done, cancelled, or a failure to dead-letter.
+  struct EventOutcome {
+    JobStatus status = JobStatus::done;
+    std::optional<Error> failure;
+  };
+  EventOutcome handle_event(const events::ObjectEvent& event, Tally& tally, std::stop_token stop);
+  EventOutcome process_object(const events::ObjectEvent& event,
+                              const std::vector<const Rule*>& rules, Tally& tally,
+                              std::stop_token stop);
+  EventOutcome remove_outputs(const events::ObjectEvent& event, Tally& tally,
+                              std::stop_token stop);
+  // True when every output of `rules` (and its sidecar) already records the
+  // event's source version, so there is nothing to do.
+  bool outputs_up_to_date(const events::ObjectEvent& event, const std::vector<const Rule*>& rules,
+                          std::stop_token stop);
+  JobStatus dead_letter(const kafka::Message& message, const Error& error, const Tally& tally,
+                        std::stop_token stop);
+
+  // Writes a product (and its sidecar) conditionally: what was decided, or
+  // the failure; nullopt when interrupted.
+  std::optional<Result<WriteDecision>> write(const Product& product, const SourceVersion& source,
+                                             Tally& tally, std::stop_token stop);
+  std::optional<Result<WriteDecision>> write_one(const std::string& bucket, const std::string& key,
+                                                 s3::PutRequest put, const SourceVersion& source,
+                                                 Tally& tally, std::stop_token stop);
   class StoreSink;  // write_products() into the object store, with metrics and logs
   template <class Attempt>
-  auto with_retries(const char* stage, const std::string& key, Attempt attempt,
+  auto with_retries(const char* stage, const std::string& key, Tally& tally, Attempt attempt,
                     std::stop_token stop) -> std::optional<decltype(attempt())>;
+  std::chrono::milliseconds backoff(std::chrono::milliseconds& delay);
 
   const Config& config_;
-  s3::ObjectStore& store_;
-  Sleeper& sleeper_;
-  UnitRandom random_;
+  JobDeps deps_;
   std::vector<Rule> rules_;
   image::Limits limits_;
 };

@@ -141,10 +141,44 @@ Result<std::string> Client::put_object(const std::string& bucket, const std::str
   auto headers = object_headers(request);
   if (!headers) return headers.error();
   if (request.if_none_match) headers->emplace_back("If-None-Match", "*");
+  if (!request.if_match.empty()) headers->emplace_back("If-Match", "\"" + request.if_match + "\"");
   auto response =
-      send_ok({"PUT", bucket, key, {}, std::move(headers).value(), request.body, 0, request.stop});
+      send({"PUT", bucket, key, {}, std::move(headers).value(), request.body, 0, request.stop});
   if (!response) return response.error();
+  // 412: the precondition failed. MinIO answers a failed If-Match on a key
+  // that does not exist with 404 NoSuchKey: the same conflict.
+  const bool conditional = request.if_none_match || !request.if_match.empty();
+  if (response->status == 412 || (conditional && response->status == 404)) {
+    return make_error(Reason::write_conflict, "S3 PreconditionFailed: " + bucket + "/" + key +
+                                                  (request.if_none_match
+                                                       ? " exists already"
+                                                       : " is no longer ETag " + request.if_match));
+  }
+  if (!is_success(response->status)) {
+    return parse_error_xml(response->status, response->body, {"PUT", bucket, key});
+  }
   return strip_etag_quotes(response_etag(*response));
+}
+
+Result<ObjectInfo> Client::head_object(const std::string& bucket, const std::string& key,
+                                       std::stop_token stop) {
+  auto response = send({"HEAD", bucket, key, {}, {}, {}, 0, std::move(stop)});
+  if (!response) return response.error();
+  // A HEAD answer has no body to carry the S3 error code.
+  if (response->status == 404) {
+    return make_error(Reason::object_missing, "S3 NoSuchKey (HEAD): " + bucket + "/" + key);
+  }
+  if (!is_success(response->status)) {
+    return parse_error_xml(response->status, response->body, {"HEAD", bucket, key});
+  }
+  return object_info_from_headers(response->headers);
+}
+
+Status Client::delete_object(const std::string& bucket, const std::string& key,
+                             std::stop_token stop) {
+  auto response = send_ok({"DELETE", bucket, key, {}, {}, {}, 0, std::move(stop)});
+  if (!response) return response.error();
+  return ok_status();
 }
 
 Status Client::create_bucket(const std::string& bucket) {

@@ -50,13 +50,16 @@ class Client final : public ObjectStore {
                             const GetOptions& options) override;
   Result<std::string> put_object(const std::string& bucket, const std::string& key,
                                  const PutRequest& request) override;
+  Result<ObjectInfo> head_object(const std::string& bucket, const std::string& key,
+                                 std::stop_token stop = {}) override;
+  Status delete_object(const std::string& bucket, const std::string& key,
+                       std::stop_token stop = {}) override;
 
   // Creates `bucket`. Succeeds too when it already exists and is ours
   // (BucketAlreadyOwnedByYou, or BucketAlreadyExists while HEAD bucket works).
   Status create_bucket(const std::string& bucket);
 
-  // True when HEAD bucket answers 200, false on 404; other answers are errors.
-  Result<bool> bucket_exists(const std::string& bucket);
+  Result<bool> bucket_exists(const std::string& bucket) override;
 
   // Replaces the bucket's notification configuration with `xml`
   // (a <NotificationConfiguration> document).

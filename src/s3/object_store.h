@@ -3,8 +3,8 @@
 // that hold objects in memory or inject failures.
 //
 // Errors carry a Reason the caller acts on: object_missing (no such object or
-// bucket), access_denied, invalid_request (including a failed If-None-Match,
-// whose message starts with "S3 PreconditionFailed"), unavailable and timeout
+// bucket), access_denied, invalid_request, write_conflict (a conditional PUT
+// found another object than it was told to expect), unavailable and timeout
 // (transient: retry later).
 //
 // Thread-safety: implementations must allow concurrent calls from many
@@ -42,6 +42,7 @@ struct PutRequest {
   std::map<std::string, std::string> metadata;
   std::string_view body;       // must stay valid until the call returns
   bool if_none_match = false;  // If-None-Match: * (fail when the key exists)
+  std::string if_match;        // an ETag (no quotes): write only over exactly that object
   std::stop_token stop{};      // requested: the transfer is aborted (cancelled)
 };
 
@@ -83,10 +84,23 @@ class ObjectStore {
   }
 
   // Stores `request.body` under `key` and returns the new ETag (no quotes).
-  // With if_none_match and an existing key: invalid_request, message starting
-  // with "S3 PreconditionFailed".
+  // With if_none_match and an existing key, or if_match and another (or no)
+  // object: write_conflict, nothing written.
   virtual Result<std::string> put_object(const std::string& bucket, const std::string& key,
                                          const PutRequest& request) = 0;
+
+  // The object's ETag, size, content type and user metadata, without its
+  // body. object_missing when it does not exist.
+  virtual Result<ObjectInfo> head_object(const std::string& bucket, const std::string& key,
+                                         std::stop_token stop = {}) = 0;
+
+  // Removes the object; succeeds too when it did not exist (S3 semantics).
+  virtual Status delete_object(const std::string& bucket, const std::string& key,
+                               std::stop_token stop = {}) = 0;
+
+  // True when HEAD bucket answers 200, false on 404; other answers are errors.
+  // Cheap: used to tell an outage of the whole store from one object failing.
+  virtual Result<bool> bucket_exists(const std::string& bucket) = 0;
 };
 
 }  // namespace imgpipe::s3

@@ -188,11 +188,11 @@ TEST_F(PipelineEndToEnd, MakesEveryOutputOfEveryRuleForEveryPhotoAndCountsEveryB
   ASSERT_EQ(multipart, 1u) << "one photo over 8 MiB goes up in 5 MiB parts";
 
   // Bad input of every kind the worker must survive.
-  s3::PutRequest text{"text/plain", {}, "this is not a photo", false};
+  s3::PutRequest text{"text/plain", {}, "this is not a photo", false, "", {}};
   ASSERT_TRUE(client_.put_object(source_, "bad/notes.jpg", text).ok());
   ASSERT_TRUE(client_.put_object(source_, "bad/empty.jpg", s3::PutRequest{}).ok());
   std::string truncated = corpus.front().bytes.substr(0, corpus.front().bytes.size() / 3);
-  s3::PutRequest half{"image/jpeg", {}, truncated, false};
+  s3::PutRequest half{"image/jpeg", {}, truncated, false, "", {}};
   ASSERT_TRUE(client_.put_object(source_, "bad/truncated.jpg", half).ok());
   auto producer = kafka::Producer::create(kafka::Connection{stack_brokers(), {}});
   ASSERT_TRUE(producer.ok());

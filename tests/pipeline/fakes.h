@@ -2,6 +2,7 @@
 // failures, a sleeper that records back-offs, an event source fed from a list.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -23,7 +24,8 @@ class FakeStore final : public s3::ObjectStore {
     objects_[{bucket, key}] = s3::Object{
         s3::ObjectInfo{"etag-" + key, body.size(), "", std::move(metadata)}, std::move(body)};
   }
-  // The next `count` calls of `operation` ("get" or "put") fail with `error`.
+  // The next `count` calls of `operation` ("get", "put", "head", "delete",
+  // "bucket") fail with `error`.
   void fail_next(const std::string& operation, int count, Error error) {
     std::lock_guard lock(mutex_);
     for (int i = 0; i < count; ++i) failures_[operation].push_back(error);
@@ -66,10 +68,51 @@ class FakeStore final : public s3::ObjectStore {
     std::lock_guard lock(mutex_);
     ++calls_["put"];
     if (auto failure = take_failure("put")) return *failure;
+    const auto existing = objects_.find({bucket, key});
+    const bool exists = existing != objects_.end();
+    if ((request.if_none_match && exists) ||
+        (!request.if_match.empty() && (!exists || existing->second.info.etag != request.if_match))) {
+      return make_error(Reason::write_conflict, "precondition failed: " + key);
+    }
+    // A new ETag for every write, as S3 gives when the content differs.
+    const std::string etag = "out-" + key + "-" + std::to_string(++writes_);
     objects_[{bucket, key}] = s3::Object{
-        s3::ObjectInfo{"out-" + key, request.body.size(), request.content_type, request.metadata},
+        s3::ObjectInfo{etag, request.body.size(), request.content_type, request.metadata},
         std::string(request.body)};
-    return std::string("out-" + key);
+    written_.push_back(bucket + "/" + key);
+    return etag;
+  }
+  Result<s3::ObjectInfo> head_object(const std::string& bucket, const std::string& key,
+                                     std::stop_token /*stop*/) override {
+    std::lock_guard lock(mutex_);
+    ++calls_["head"];
+    if (auto failure = take_failure("head")) return *failure;
+    auto it = objects_.find({bucket, key});
+    if (it == objects_.end()) return make_error(Reason::object_missing, "S3 NoSuchKey: " + key);
+    return it->second.info;
+  }
+  Status delete_object(const std::string& bucket, const std::string& key,
+                       std::stop_token /*stop*/) override {
+    std::lock_guard lock(mutex_);
+    ++calls_["delete"];
+    if (auto failure = take_failure("delete")) return *failure;
+    objects_.erase({bucket, key});
+    return ok_status();
+  }
+  Result<bool> bucket_exists(const std::string& /*bucket*/) override {
+    std::lock_guard lock(mutex_);
+    ++calls_["bucket"];
+    if (auto failure = take_failure("bucket")) return *failure;
+    return true;
+  }
+  void remove(const std::string& bucket, const std::string& key) {
+    std::lock_guard lock(mutex_);
+    objects_.erase({bucket, key});
+  }
+  // "bucket/key" of every successful put, in order.
+  std::vector<std::string> written() {
+    std::lock_guard lock(mutex_);
+    return written_;
   }
 
  private:
@@ -84,6 +127,8 @@ class FakeStore final : public s3::ObjectStore {
   std::map<std::pair<std::string, std::string>, s3::Object> objects_;
   std::map<std::string, std::deque<Error>> failures_;
   std::map<std::string, int> calls_;
+  std::vector<std::string> written_;
+  int writes_ = 0;
 };
 
 class RecordingSleeper final : public Sleeper {
@@ -95,6 +140,50 @@ class RecordingSleeper final : public Sleeper {
   }
   std::mutex mutex_;
   std::vector<std::chrono::milliseconds> sleeps;
+};
+
+// Records every dead letter; the next `fail_next` sends fail.
+class RecordingDeadLetters final : public DeadLetterSink {
+ public:
+  struct Sent {
+    kafka::Message original;
+    DeadLetter letter;
+  };
+  Status send(const kafka::Message& original, const DeadLetter& letter,
+              std::stop_token /*stop*/) override {
+    std::lock_guard lock(mutex_);
+    if (failures_ > 0) {
+      --failures_;
+      return make_error(Reason::kafka_error, "broker down (fake)");
+    }
+    sent_.push_back(Sent{original, letter});
+    return ok_status();
+  }
+  void fail_next(int count) {
+    std::lock_guard lock(mutex_);
+    failures_ = count;
+  }
+  std::vector<Sent> sent() {
+    std::lock_guard lock(mutex_);
+    return sent_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Sent> sent_;
+  int failures_ = 0;
+};
+
+// Reachable or not, as the test says; counts how often it was asked.
+class SwitchableHealth final : public StoreHealth {
+ public:
+  bool reachable(std::string* detail = nullptr) override {
+    ++asked;
+    if (detail != nullptr) *detail = up ? "" : "down (fake)";
+    return up.load();
+  }
+  std::atomic<bool> up{true};
+  std::atomic<int> asked{0};
 };
 
 }  // namespace imgpipe::pipeline::fakes

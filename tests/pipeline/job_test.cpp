@@ -20,7 +20,7 @@ std::string created_event(const std::string& bucket, const std::string& escaped_
 }
 
 kafka::Message message(std::string payload, std::int64_t offset = 0) {
-  return kafka::Message{{"bucket-events", 0}, offset, "", std::move(payload)};
+  return kafka::Message{{"bucket-events", 0}, offset, "", std::move(payload), -1, {}};
 }
 
 double failed_count(const char* reason) {
@@ -34,12 +34,14 @@ class JobTest : public ::testing::Test {
     config_.pipeline.retry_max_ms = 500;
   }
   JobStatus handle(const std::string& payload, std::stop_token stop = {}) {
-    Job job(config_, store_, sleeper_, [this] { return jitter_; });
+    Job job(config_, JobDeps{store_, sleeper_, dead_letters_, health_, [this] { return jitter_; }});
     return job.handle(message(payload), stop);
   }
   Config config_;
   FakeStore store_;
   RecordingSleeper sleeper_;
+  fakes::RecordingDeadLetters dead_letters_;
+  fakes::SwitchableHealth health_;
   double jitter_ = 1.0;  // the top of each back-off's range: the nominal delay
 };
 

@@ -110,7 +110,7 @@ class ScriptedSource final : public kafka::EventSource {
 
 std::vector<kafka::Message> messages_on(const kafka::TopicPartition& partition, int count) {
   std::vector<kafka::Message> out;
-  for (int i = 0; i < count; ++i) out.push_back(kafka::Message{partition, i, "", "m"});
+  for (int i = 0; i < count; ++i) out.push_back(kafka::Message{partition, i, "", "m", -1, {}});
   return out;
 }
 
@@ -291,7 +291,7 @@ TEST(Worker, NeverRunsTwoMessagesOfTheSameObjectAtOnceButOtherObjectsFlow) {
   const std::vector<std::string> keys = {"raw/a", "raw/b", "raw/a", "raw/c", "raw/a", "raw/d"};
   std::vector<kafka::Message> messages;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    messages.push_back(kafka::Message{kP0, static_cast<std::int64_t>(i), keys[i], "m"});
+    messages.push_back(kafka::Message{kP0, static_cast<std::int64_t>(i), keys[i], "m", -1, {}});
   }
   std::mutex mutex;
   std::map<std::string, int> running_per_key;

@@ -80,7 +80,7 @@ TEST_F(ClientTest, put_object_sends_body_content_type_and_lower_cased_metadata) 
   EXPECT_FALSE(request.has_header("If-None-Match"));
 }
 
-TEST_F(ClientTest, put_object_with_if_none_match_sends_star_and_reports_precondition_failed) {
+TEST_F(ClientTest, put_object_with_if_none_match_sends_star_and_reports_a_write_conflict) {
   transport_->then(response(412, s3_error("PreconditionFailed",
                                           "At least one of the pre-conditions "
                                           "you specified did not hold")));
@@ -91,7 +91,7 @@ TEST_F(ClientTest, put_object_with_if_none_match_sends_star_and_reports_precondi
   EXPECT_EQ(transport_->requests().at(0).header("If-None-Match"), "*");
   EXPECT_FALSE(transport_->requests().at(0).has_header("Content-Type"));
   ASSERT_FALSE(etag);
-  EXPECT_EQ(etag.error().reason, Reason::invalid_request);
+  EXPECT_EQ(etag.error().reason, Reason::write_conflict);
   EXPECT_TRUE(etag.error().message.starts_with("S3 PreconditionFailed:")) << etag.error().message;
 }
 
