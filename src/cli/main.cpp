@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/dlq.h"
 
 namespace {
 
@@ -64,7 +65,30 @@ int parse_and_run(int argc, char** argv) {
   add_config(config);
   config->add_flag("--reference", reference, "Print every setting as a Markdown table instead");
 
+  DlqOptions dlq_options;
+  auto* dlq = app.add_subcommand("dlq", "The dead-letter topic: what failed for good, and why");
+  dlq->require_subcommand(1);
+  auto add_filters = [&](CLI::App* command) {
+    add_config(command);
+    command->add_option("--reason", dlq_options.reason, "Only this reason code, e.g. not_an_image");
+    command->add_option("--since", dlq_options.since,
+                        "Only dead-lettered since a UTC time (2026-12-01T10:00:00Z) or an age "
+                        "(90s, 30m, 2h, 7d)");
+    command->add_option("--key-prefix", dlq_options.key_prefix,
+                        "Only messages whose key (bucket/key) starts with this");
+  };
+  auto* dlq_list = dlq->add_subcommand("list", "Print the dead letters, a table or JSON lines");
+  add_filters(dlq_list);
+  dlq_list->add_flag("--json", dlq_options.json, "One JSON object per line instead of a table");
+  auto* dlq_replay = dlq->add_subcommand(
+      "replay", "Put the selected dead letters back on the event topic and say how many");
+  add_filters(dlq_replay);
+  dlq_replay->add_flag("--dry-run", dlq_options.dry_run, "Only count what would be replayed");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*dlq_list) return run_dlq_list(common, dlq_options);
+  if (*dlq_replay) return run_dlq_replay(common, dlq_options);
 
   if (*run) return run_worker(common);
   if (*setup) return run_setup(common, partitions);

@@ -144,12 +144,16 @@ std::string Metrics::render() const {
   render_simple(out, objects_processed, "counter");
   render_simple(out, objects_failed, "counter");
   render_simple(out, objects_skipped, "counter");
+  render_simple(out, dead_lettered, "counter");
   render_simple(out, retries, "counter");
   render_simple(out, outputs_written, "counter");
+  render_simple(out, outputs_deleted, "counter");
   render_simple(out, progressive_inputs, "counter");
   render_simple(out, bytes_in, "counter");
   render_simple(out, bytes_out, "counter");
   render_simple(out, in_flight, "gauge");
+  render_simple(out, paused_partitions, "gauge");
+  render_simple(out, store_reachable, "gauge");
   render_histogram(out, latency);
   render_histogram(out, stage_latency);
   return out.str();

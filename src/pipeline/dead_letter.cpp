@@ -63,6 +63,7 @@ Result<DeadLetterRecord> parse_dead_letter(const kafka::Message& record) {
   DeadLetterRecord out;
   out.at = record.partition;
   out.at_offset = record.offset;
+  out.dead_lettered_ms = record.timestamp_ms;
   out.key = record.key;
   out.value = record.payload;
   for (const char* field : {"topic", "reason"}) {
@@ -78,6 +79,12 @@ Result<DeadLetterRecord> parse_dead_letter(const kafka::Message& record) {
   if (!parse_number(fields["timestamp"], out.timestamp_ms)) return missing("timestamp");
   if (!parse_number(fields["attempts"], out.attempts)) return missing("attempts");
   return out;
+}
+
+bool selected(const DeadLetterRecord& record, const DeadLetterFilter& filter) {
+  if (!filter.reason.empty() && record.reason != filter.reason) return false;
+  if (!filter.key_prefix.empty() && !record.key.starts_with(filter.key_prefix)) return false;
+  return filter.since_ms < 0 || record.dead_lettered_ms >= filter.since_ms;
 }
 
 KafkaDeadLetters::KafkaDeadLetters(kafka::Producer& producer, std::string topic,

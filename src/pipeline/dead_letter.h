@@ -43,8 +43,9 @@ kafka::Headers dead_letter_headers(const kafka::Message& original, const DeadLet
 
 // A dead-letter record as read back from the topic.
 struct DeadLetterRecord {
-  kafka::TopicPartition at;   // where it lies in the dead-letter topic
+  kafka::TopicPartition at;  // where it lies in the dead-letter topic
   std::int64_t at_offset = 0;
+  std::int64_t dead_lettered_ms = -1;  // the dead-letter record's timestamp
   std::string key;            // the original key and value
   std::string value;
   std::string topic;          // where the original was
@@ -61,6 +62,14 @@ struct DeadLetterRecord {
 // Fails with malformed_event when a header imgpipe writes is missing or a
 // number does not parse: the record was not written by imgpipe.
 Result<DeadLetterRecord> parse_dead_letter(const kafka::Message& record);
+
+// Which records `imgpipe dlq list|replay` takes; empty fields take all.
+struct DeadLetterFilter {
+  std::string reason;
+  std::string key_prefix;           // of the original key ("bucket/key" for MinIO)
+  std::int64_t since_ms = -1;       // dead-lettered at or after (Unix ms)
+};
+bool selected(const DeadLetterRecord& record, const DeadLetterFilter& filter);
 
 // UTC, ISO 8601 with milliseconds: 2026-12-02T01:04:33.123Z
 std::string format_utc(std::chrono::system_clock::time_point time);

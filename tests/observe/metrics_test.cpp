@@ -27,6 +27,22 @@ TEST(Metrics, ShowsUnlabelledSeriesAtZeroBeforeAnythingHappened) {
   EXPECT_NE(text.find("imgpipe_in_flight 0\n"), std::string::npos) << text;
 }
 
+// Regression test: imgpipe_paused_partitions was declared but never exported.
+TEST(Metrics, ExportsEveryDeclaredFamily) {
+  Metrics metrics;
+  const std::string text = metrics.render();
+  for (const char* name :
+       {"imgpipe_events_received_total", "imgpipe_objects_processed_total",
+        "imgpipe_objects_failed_total", "imgpipe_objects_skipped_total",
+        "imgpipe_dead_lettered_total", "imgpipe_retries_total", "imgpipe_outputs_written_total",
+        "imgpipe_outputs_deleted_total", "imgpipe_progressive_inputs_total",
+        "imgpipe_input_bytes_total", "imgpipe_output_bytes_total", "imgpipe_in_flight",
+        "imgpipe_paused_partitions", "imgpipe_object_store_reachable",
+        "imgpipe_processing_seconds", "imgpipe_stage_seconds"}) {
+    EXPECT_NE(text.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
+  }
+}
+
 TEST(Histogram, CountsCumulativelyPerBucketWithSumAndCount) {
   Metrics metrics;
   auto& latency = metrics.latency.unlabelled();

@@ -147,10 +147,52 @@ TEST_F(S3Integration, if_none_match_creates_a_new_key_but_fails_on_an_existing_o
   request.body = "second";
   auto second = client_.put_object(bucket_, "out/once.webp", request);
   ASSERT_FALSE(second);
-  EXPECT_EQ(second.error().reason, Reason::invalid_request);
+  EXPECT_EQ(second.error().reason, Reason::write_conflict);
   EXPECT_TRUE(second.error().message.starts_with("S3 PreconditionFailed:"))
       << second.error().message;
   EXPECT_EQ(client_.get_object(bucket_, "out/once.webp").value().body, "first");
+}
+
+// The conditional write the pipeline relies on against zombie workers.
+TEST_F(S3Integration, if_match_writes_only_over_exactly_the_object_that_was_read) {
+  PutRequest request;
+  request.body = "v1";
+  auto v1 = client_.put_object(bucket_, "out/cas.webp", request);
+  ASSERT_TRUE(v1) << v1.error().message;
+  request.body = "v2";
+  request.if_match = v1.value();
+  auto v2 = client_.put_object(bucket_, "out/cas.webp", request);
+  ASSERT_TRUE(v2) << v2.error().message;
+
+  request.body = "stale";
+  request.if_match = v1.value();  // overwritten since
+  auto stale = client_.put_object(bucket_, "out/cas.webp", request);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().reason, Reason::write_conflict) << stale.error().message;
+  EXPECT_EQ(client_.get_object(bucket_, "out/cas.webp").value().body, "v2");
+
+  auto absent = client_.put_object(bucket_, "out/never-written.webp", request);
+  ASSERT_FALSE(absent);
+  EXPECT_EQ(absent.error().reason, Reason::write_conflict) << absent.error().message;
+  EXPECT_EQ(client_.head_object(bucket_, "out/never-written.webp").error().reason,
+            Reason::object_missing);
+}
+
+TEST_F(S3Integration, head_reads_metadata_without_the_body_and_delete_removes) {
+  PutRequest request;
+  request.body = "twelve bytes";
+  request.metadata = {{"imgpipe-source-key", "raw/a%20b.jpg"}};
+  auto etag = client_.put_object(bucket_, "out/headed.jpg", request);
+  ASSERT_TRUE(etag) << etag.error().message;
+  auto info = client_.head_object(bucket_, "out/headed.jpg");
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->etag, etag.value());
+  EXPECT_EQ(info->size, 12u);
+  EXPECT_EQ(info->metadata.at("imgpipe-source-key"), "raw/a%20b.jpg");
+
+  ASSERT_TRUE(client_.delete_object(bucket_, "out/headed.jpg"));
+  EXPECT_EQ(client_.head_object(bucket_, "out/headed.jpg").error().reason, Reason::object_missing);
+  EXPECT_TRUE(client_.delete_object(bucket_, "out/headed.jpg")) << "deleting twice is fine";
 }
 
 TEST_F(S3Integration, keys_with_spaces_plus_percent_unicode_and_nesting_round_trip) {

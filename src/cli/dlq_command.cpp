@@ -1,0 +1,195 @@
+#include <charconv>
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "cli/dlq.h"
+#include "cli/wiring.h"
+#include "kafka/producer.h"
+#include "kafka/topic_reader.h"
+#include "observe/log.h"
+#include "pipeline/dead_letter.h"
+
+namespace imgpipe::cli {
+namespace {
+
+Error since_error(const std::string& text) {
+  return make_error(Reason::invalid_config,
+                    "--since: expected a UTC time like 2026-12-01T10:00:00Z or an age like 90s, "
+                    "30m, 2h, 7d; got '" +
+                        text + "'");
+}
+
+// "90s", "30m", "2h", "7d" as milliseconds.
+std::optional<std::int64_t> parse_age(const std::string& text) {
+  if (text.size() < 2) return std::nullopt;
+  std::int64_t amount = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size() - 1, amount);
+  if (error != std::errc() || end != text.data() + text.size() - 1 || amount < 0) {
+    return std::nullopt;
+  }
+  switch (text.back()) {
+    case 's': return amount * 1000;
+    case 'm': return amount * 60'000;
+    case 'h': return amount * 3'600'000;
+    case 'd': return amount * 86'400'000;
+    default: return std::nullopt;
+  }
+}
+
+// Every dead letter of the configured topic that `filter` selects.
+Result<std::vector<pipeline::DeadLetterRecord>> read_dead_letters(
+    const pipeline::Config& config, const pipeline::DeadLetterFilter& filter, int& unreadable) {
+  std::vector<pipeline::DeadLetterRecord> records;
+  auto read = kafka::read_topic(kafka_connection(config), config.effective_dlq_topic(),
+                                [&](const kafka::Message& message) {
+                                  auto record = pipeline::parse_dead_letter(message);
+                                  if (!record) {
+                                    ++unreadable;
+                                    return;
+                                  }
+                                  if (pipeline::selected(*record, filter)) {
+                                    records.push_back(std::move(record).value());
+                                  }
+                                });
+  if (!read) return read.error();
+  return records;
+}
+
+nlohmann::ordered_json as_json(const pipeline::DeadLetterRecord& record) {
+  return {{"dlq_partition", record.at.partition},
+          {"dlq_offset", record.at_offset},
+          {"dead_lettered", record.dead_lettered_ms >= 0
+                                ? pipeline::format_utc(std::chrono::system_clock::time_point(
+                                      std::chrono::milliseconds(record.dead_lettered_ms)))
+                                : ""},
+          {"reason", record.reason},
+          {"message", record.message},
+          {"attempts", record.attempts},
+          {"first_failure", record.first_failure},
+          {"worker", record.worker},
+          {"topic", record.topic},
+          {"partition", record.partition},
+          {"offset", record.offset},
+          {"key", record.key},
+          {"value", record.value}};
+}
+
+std::string shortened(const std::string& text, std::size_t width) {
+  return text.size() <= width ? text : text.substr(0, width - 3) + "...";
+}
+
+void print_table(const std::vector<pipeline::DeadLetterRecord>& records) {
+  std::cout << std::left << std::setw(26) << "dead-lettered" << std::setw(22) << "reason"
+            << std::setw(9) << "attempts" << std::setw(24) << "from" << std::setw(40) << "key"
+            << "message\n";
+  for (const auto& record : records) {
+    const std::string from =
+        record.topic + "[" + std::to_string(record.partition) + "]@" +
+        std::to_string(record.offset);
+    std::cout << std::setw(26) << as_json(record)["dead_lettered"].get<std::string>()
+              << std::setw(22) << record.reason << std::setw(9) << record.attempts << std::setw(24)
+              << from << std::setw(40) << shortened(record.key, 38) << shortened(record.message, 80)
+              << '\n';
+  }
+}
+
+struct Loaded {
+  pipeline::Config config;
+  pipeline::DeadLetterFilter filter;
+};
+
+std::optional<Loaded> load(const CommonOptions& common, const DlqOptions& options) {
+  observe::init_logging(spdlog::level::warn, false);
+  auto config = load_or_report(common);
+  if (!config) return std::nullopt;
+  Loaded loaded{std::move(config).value(), {options.reason, options.key_prefix, -1}};
+  if (!options.since.empty()) {
+    auto since = parse_since(options.since, std::chrono::system_clock::now());
+    if (!since) {
+      std::cerr << "imgpipe dlq: " << since.error().message << '\n';
+      return std::nullopt;
+    }
+    loaded.filter.since_ms = since.value();
+  }
+  return loaded;
+}
+
+}  // namespace
+
+Result<std::int64_t> parse_since(const std::string& text,
+                                 std::chrono::system_clock::time_point now) {
+  if (auto age = parse_age(text)) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() -
+           *age;
+  }
+  std::tm utc{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &utc);
+  if (end == nullptr || (std::string_view(end) != "Z" && std::string_view(end) != "")) {
+    return since_error(text);
+  }
+  return static_cast<std::int64_t>(timegm(&utc)) * 1000;
+}
+
+int run_dlq_list(const CommonOptions& common, const DlqOptions& options) {
+  auto loaded = load(common, options);
+  if (!loaded) return 2;
+  int unreadable = 0;
+  auto records = read_dead_letters(loaded->config, loaded->filter, unreadable);
+  if (!records) {
+    std::cerr << "imgpipe dlq list: " << records.error().message << '\n';
+    return 1;
+  }
+  if (options.json) {
+    for (const auto& record : records.value()) std::cout << as_json(record).dump() << '\n';
+  } else {
+    print_table(records.value());
+    std::cout << records->size() << " dead letters in " << loaded->config.effective_dlq_topic()
+              << '\n';
+  }
+  if (unreadable > 0) {
+    std::cerr << unreadable << " records without imgpipe's headers were left out\n";
+  }
+  return 0;
+}
+
+int run_dlq_replay(const CommonOptions& common, const DlqOptions& options) {
+  auto loaded = load(common, options);
+  if (!loaded) return 2;
+  int unreadable = 0;
+  auto records = read_dead_letters(loaded->config, loaded->filter, unreadable);
+  if (!records) {
+    std::cerr << "imgpipe dlq replay: " << records.error().message << '\n';
+    return 1;
+  }
+  const std::string& topic = loaded->config.kafka.topic;
+  if (options.dry_run) {
+    std::cout << "would replay " << records->size() << " dead letters to " << topic << '\n';
+    return 0;
+  }
+  auto producer = kafka::Producer::create(kafka_connection(loaded->config));
+  if (!producer) {
+    std::cerr << "imgpipe dlq replay: " << producer.error().message << '\n';
+    return 1;
+  }
+  std::size_t replayed = 0;
+  for (const auto& record : records.value()) {
+    const kafka::Headers headers = {
+        {"imgpipe.replayed_from", loaded->config.effective_dlq_topic() + "[" +
+                                      std::to_string(record.at.partition) + "]@" +
+                                      std::to_string(record.at_offset)}};
+    auto sent = producer.value()->produce(topic, record.key, record.value, headers);
+    if (!sent) {
+      std::cerr << "imgpipe dlq replay: stopped after " << replayed << ": "
+                << sent.error().message << '\n';
+      return 1;
+    }
+    ++replayed;
+  }
+  std::cout << "replayed " << replayed << " dead letters to " << topic << '\n';
+  return 0;
+}
+
+}  // namespace imgpipe::cli

@@ -1,0 +1,162 @@
+// Delivery against the real Kafka and MinIO: what fails for good reaches the
+// dead-letter topic and can be listed and replayed with `imgpipe dlq`; a
+// deleted source takes its outputs along, a re-uploaded one keeps them.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "integration/stack.h"
+#include "kafka/producer.h"
+#include "s3/client.h"
+#include "support/process.h"
+#include "support/test_images.h"
+
+namespace imgpipe::integration {
+namespace {
+
+using namespace std::chrono_literals;
+using testing_support::ChildProcess;
+
+class Delivery : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    source_ = unique_name("raw-dlv");
+    target_ = unique_name("out-dlv");
+    group_ = unique_name("imgpipe-dlv");
+    port_ = free_port();
+    env_ = worker_env(source_, target_, group_, port_);
+    env_["IMGPIPE_KAFKA_DLQ_TOPIC"] = unique_name("dlq-it");
+    log_ = "/tmp/" + group_ + ".log";
+    std::string output;
+    ASSERT_EQ(testing_support::run_command({IMGPIPE_BINARY, "setup", "--partitions", "2"}, env_,
+                                           output),
+              0)
+        << output;
+    ASSERT_NE(output.find("s3:ObjectRemoved:*"), std::string::npos) << output;
+    start_group_at_end(group_);
+    worker_ = std::make_unique<ChildProcess>(std::vector<std::string>{IMGPIPE_BINARY, "run"},
+                                             env_, log_);
+    ASSERT_TRUE(eventually([&] { return http_status(port_, "/readyz") == 200; }, 60s))
+        << testing_support::read_file(log_);
+  }
+  void TearDown() override {
+    if (!worker_) return;
+    worker_->signal(SIGTERM);
+    EXPECT_EQ(worker_->wait(30s), 0) << testing_support::read_file(log_);
+  }
+
+  double metric(const std::string& series) { return scrape_metric(port_, series); }
+
+  // `imgpipe dlq <args>` as JSON lines (list --json) or text.
+  std::string dlq(std::vector<std::string> args) {
+    args.insert(args.begin(), {IMGPIPE_BINARY, "dlq"});
+    std::string output;
+    EXPECT_EQ(testing_support::run_command(args, env_, output), 0) << output;
+    return output;
+  }
+  std::vector<nlohmann::json> dead_letters(const std::vector<std::string>& filters = {}) {
+    std::vector<std::string> args = {"list", "--json"};
+    args.insert(args.end(), filters.begin(), filters.end());
+    std::istringstream lines(dlq(args));
+    std::vector<nlohmann::json> out;
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty() && line.front() == '{') out.push_back(nlohmann::json::parse(line));
+    }
+    return out;
+  }
+  bool exists(const std::string& key) { return client_.head_object(target_, key).ok(); }
+
+  std::string source_, target_, group_, log_;
+  int port_ = 0;
+  std::map<std::string, std::string> env_;
+  std::unique_ptr<ChildProcess> worker_;
+  s3::Client client_{stack_s3_options()};
+};
+
+TEST_F(Delivery, EveryPermanentFailureIsDeadLetteredWithItsReasonAndCanBeReplayed) {
+  s3::PutRequest text;
+  text.body = "this is not a photo";
+  ASSERT_TRUE(client_.put_object(source_, "bad/notes.jpg", text).ok());
+  auto producer = kafka::Producer::create(kafka::Connection{stack_brokers(), {}});
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE(producer.value()->produce(stack_topic(), source_ + "/junk", "{ not json").ok());
+  const std::string ghost =
+      R"({"EventName":"s3:ObjectCreated:Put","Key":")" + source_ +
+      R"(/ghost.jpg","Records":[{"eventName":"s3:ObjectCreated:Put","s3":{"bucket":{"name":")" +
+      source_ + R"("},"object":{"key":"ghost.jpg","size":10}}}]})";
+  ASSERT_TRUE(producer.value()->produce(stack_topic(), source_ + "/ghost.jpg", ghost).ok());
+
+  ASSERT_TRUE(eventually(
+      [&] {
+        return metric("imgpipe_dead_lettered_total{reason=\"not_an_image\"}") == 1 &&
+               metric("imgpipe_dead_lettered_total{reason=\"malformed_event\"}") == 1 &&
+               metric("imgpipe_dead_lettered_total{reason=\"object_missing\"}") == 1;
+      },
+      60s))
+      << testing_support::read_file(log_);
+
+  const auto letters = dead_letters();
+  ASSERT_EQ(letters.size(), 3u) << dlq({"list"});
+  std::map<std::string, nlohmann::json> by_reason;
+  for (const auto& letter : letters) by_reason[letter["reason"]] = letter;
+  ASSERT_EQ(by_reason.count("not_an_image"), 1u);
+  EXPECT_EQ(by_reason["not_an_image"]["key"], source_ + "/bad/notes.jpg");
+  EXPECT_EQ(by_reason["not_an_image"]["topic"], stack_topic());
+  EXPECT_EQ(by_reason["not_an_image"]["attempts"], 1);
+  EXPECT_FALSE(by_reason["not_an_image"]["worker"].get<std::string>().empty());
+  EXPECT_EQ(by_reason["malformed_event"]["value"], "{ not json");
+  EXPECT_EQ(by_reason["object_missing"]["value"], ghost);
+  EXPECT_GE(by_reason["object_missing"]["offset"].get<long>(), 0);
+
+  EXPECT_EQ(dead_letters({"--reason", "not_an_image"}).size(), 1u);
+  EXPECT_EQ(dead_letters({"--key-prefix", source_ + "/bad/"}).size(), 1u);
+  EXPECT_EQ(dead_letters({"--since", "1h"}).size(), 3u);
+  EXPECT_EQ(dead_letters({"--since", "2099-01-01T00:00:00Z"}).size(), 0u);
+
+  // Replayed, the malformed message fails again and is dead-lettered again.
+  EXPECT_NE(dlq({"replay", "--reason", "malformed_event", "--dry-run"}).find("would replay 1"),
+            std::string::npos);
+  EXPECT_NE(dlq({"replay", "--reason", "malformed_event"}).find("replayed 1 dead letters"),
+            std::string::npos);
+  ASSERT_TRUE(eventually(
+      [&] { return metric("imgpipe_dead_lettered_total{reason=\"malformed_event\"}") == 2; }, 60s))
+      << testing_support::read_file(log_);
+  const auto again = dead_letters({"--reason", "malformed_event"});
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[1]["value"], "{ not json");
+}
+
+TEST_F(Delivery, ADeletedSourceTakesItsOutputsAlongAReuploadedOneKeepsThem) {
+  s3::PutRequest photo;
+  const std::string a = testing_support::make_image(300, 200, ".jpg");
+  const std::string b = testing_support::make_image(200, 300, ".jpg");
+  photo.body = a;
+  ASSERT_TRUE(client_.put_object(source_, "gone.jpg", photo).ok());
+  photo.body = b;
+  ASSERT_TRUE(client_.put_object(source_, "back.jpg", photo).ok());
+  ASSERT_TRUE(eventually([&] { return exists("gone.jpg") && exists("back.jpg"); }, 60s))
+      << testing_support::read_file(log_);
+
+  ASSERT_TRUE(client_.delete_object(source_, "gone.jpg").ok());
+  ASSERT_TRUE(client_.delete_object(source_, "back.jpg").ok());
+  photo.body = a;  // back.jpg again, now with other pixels
+  auto uploaded = client_.put_object(source_, "back.jpg", photo);
+  ASSERT_TRUE(uploaded.ok());
+
+  ASSERT_TRUE(eventually([&] { return !exists("gone.jpg"); }, 60s))
+      << testing_support::read_file(log_);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto info = client_.head_object(target_, "back.jpg");
+        return info.ok() && info->metadata["imgpipe-source-etag"] == uploaded.value();
+      },
+      60s))
+      << testing_support::read_file(log_);
+  EXPECT_EQ(metric("imgpipe_outputs_deleted_total"), 1) << testing_support::read_file(log_);
+  EXPECT_EQ(testing_support::decode(client_.get_object(target_, "back.jpg")->body).width, 300);
+}
+
+}  // namespace
+}  // namespace imgpipe::integration
