@@ -31,6 +31,10 @@ Worker::Worker(WorkerOptions options, MessageHandler handler)
 
 Worker::~Worker() {
   cancel_jobs_.request_stop();
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [partition, cancel] : partition_cancel_) cancel.request_stop();
+  }
   for (auto& thread : threads_) thread.request_stop();
   work_ready_.notify_all();
   threads_.clear();  // joins
@@ -72,6 +76,7 @@ JobStatus Worker::run_handler(const kafka::Message& message, std::stop_token can
 void Worker::pool_loop(std::stop_token stop) {
   for (;;) {
     QueueItem item;
+    std::stop_token cancel;
     {
       std::unique_lock lock(mutex_);
       work_ready_.wait(lock, stop, [this] { return next_runnable() != queue_.end(); });
@@ -80,10 +85,11 @@ void Worker::pool_loop(std::stop_token stop) {
       item = std::move(*runnable);
       queue_.erase(runnable);
       if (!item.second.key.empty()) busy_keys_.insert(item.second.key);
+      cancel = cancel_token(item.second.partition);
     }
-    const auto cancel = cancel_jobs_.get_token();
-    const JobStatus status =
-        cancel.stop_requested() ? JobStatus::cancelled : run_handler(item.second, cancel);
+    const JobStatus status = cancel.stop_requested() || cancel_jobs_.stop_requested()
+                                 ? JobStatus::cancelled
+                                 : run_handler(item.second, cancel);
     {
       std::lock_guard lock(mutex_);
       busy_keys_.erase(item.second.key);
@@ -92,6 +98,40 @@ void Worker::pool_loop(std::stop_token stop) {
     // A message waiting behind this key may run now.
     work_ready_.notify_all();
     work_done_.notify_all();
+  }
+}
+
+std::stop_token Worker::cancel_token(const kafka::TopicPartition& partition) {
+  return partition_cancel_[partition].get_token();
+}
+
+void Worker::drop_queued(const std::set<kafka::TopicPartition>& partitions) {
+  std::size_t dropped = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if (partitions.count(it->first.partition) == 0) {
+        ++it;
+        continue;
+      }
+      completions_.push_back(Completion{it->first, JobStatus::cancelled});
+      it = queue_.erase(it);
+      ++dropped;
+    }
+  }
+  if (dropped > 0) {
+    observe::log_fields(spdlog::level::info, "queued messages of revoked partitions dropped",
+                        {{"dropped", dropped}});
+  }
+}
+
+void Worker::cancel_running(const std::set<kafka::TopicPartition>& partitions) {
+  std::lock_guard lock(mutex_);
+  for (const auto& partition : partitions) {
+    auto it = partition_cancel_.find(partition);
+    if (it == partition_cancel_.end()) continue;
+    it->second.request_stop();
+    partition_cancel_.erase(it);  // running jobs keep their token; new ones get a fresh source
   }
 }
 
@@ -190,29 +230,34 @@ void Worker::on_assigned(const std::vector<kafka::TopicPartition>& partitions) {
 }
 
 void Worker::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bool lost) {
+  const std::set<kafka::TopicPartition> taken(partitions.begin(), partitions.end());
+  // Not started yet: the next owner does them, sooner than we would.
+  drop_queued(taken);
+  if (lost) cancel_running(taken);
   // While stopping, finish_in_flight() already spent the grace: closing the
   // consumer revokes everything, and waiting again would double the time a
   // SIGTERM takes.
   if (!lost && source_ != nullptr && !shutdown_waited_) {
     const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
-    const bool drained = wait_until(
-        [&] {
-          for (const auto& partition : partitions) {
-            if (watermark_.in_flight(partition) > 0) return false;
-          }
-          return true;
-        },
-        deadline);
-    if (!drained) {
+    const auto drained_all = [&] {
+      for (const auto& partition : partitions) {
+        if (watermark_.in_flight(partition) > 0) return false;
+      }
+      return true;
+    };
+    if (!wait_until(drained_all, deadline)) {
       observe::log_fields(spdlog::level::warn, "revoked with work in flight; it will be redone",
                           {{"partitions", describe(partitions)}});
+      cancel_running(taken);
     }
   }
+  drain_completions();
   for (const auto& partition : partitions) {
     watermark_.revoke(partition);
     assigned_.erase(partition);
     paused_.erase(partition);  // not ours to resume any more
   }
+  cancel_running(taken);
   publish_paused();
   observe::log_fields(spdlog::level::info, lost ? "partitions lost" : "partitions revoked",
                       {{"partitions", describe(partitions)}});
@@ -225,6 +270,7 @@ void Worker::finish_in_flight() {
     observe::log_fields(spdlog::level::warn, "shutdown grace over; cancelling in-flight work",
                         {{"in_flight", outstanding_}});
     cancel_jobs_.request_stop();
+    cancel_running(assigned_);
     // Queued jobs are skipped, retrying ones stop sleeping and requests under
     // way are aborted (within about a second), so this wait is short.
     wait_until([this] { return outstanding_ == 0; },

@@ -8,8 +8,14 @@
 // closed, which commits them. The revoke that closing triggers does not wait
 // again: a SIGTERM ends within shutdown_grace + about 2 s.
 //
-// Rebalance: before partitions are revoked, their in-flight messages are
-// finished and their offsets stored; lost partitions are dropped unstored.
+// Rebalance: when partitions are revoked, their queued messages (not started
+// yet) are dropped at once, and their running ones get up to shutdown_grace
+// to finish and store their offsets; then they are cancelled. Lost partitions
+// (the member was too slow and someone else owns them already) are dropped
+// unstored and their running jobs cancelled at once, requests under way
+// aborted: a zombie stops writing as soon as it learns it is one. (Outputs
+// are also written conditionally, see write_decision.h, for the zombie that
+// never learns it.)
 //
 // Order per object: messages with the same Kafka key (MinIO keys them
 // `bucket/key`) never run at once; a later one waits until the earlier one
@@ -34,6 +40,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <stop_token>
@@ -92,6 +99,11 @@ class Worker final : public kafka::RebalanceListener {
   void pause_assigned();
   void resume_paused();
   void publish_paused() const;  // the imgpipe_paused_partitions gauge
+  // Drops queued messages of `partitions` (completed as cancelled) / cancels
+  // their running jobs.
+  void drop_queued(const std::set<kafka::TopicPartition>& partitions);
+  void cancel_running(const std::set<kafka::TopicPartition>& partitions);
+  std::stop_token cancel_token(const kafka::TopicPartition& partition);  // mutex_ held
 
   WorkerOptions options_;
   MessageHandler handler_;
@@ -109,6 +121,8 @@ class Worker final : public kafka::RebalanceListener {
   std::condition_variable work_done_;
   std::deque<QueueItem> queue_;
   std::set<std::string> busy_keys_;  // keys of messages a pool thread is running
+  // Cancels the jobs of one partition; replaced when it is assigned again.
+  std::map<kafka::TopicPartition, std::stop_source> partition_cancel_;
   std::vector<Completion> completions_;
   std::vector<std::jthread> threads_;
 };

@@ -31,6 +31,10 @@ class ScriptedSource final : public kafka::EventSource {
       listener_.on_assigned({kP0, kP1});
       assigned_ = true;
     }
+    if (lose_after_ >= 0 && delivered_ >= lose_after_ && !lost_) {
+      lost_ = true;
+      listener_.on_revoked({kP0}, true);
+    }
     kafka::PollOutcome outcome;
     ++polls_;
     if (paused_.count(kP0) != 0) ++polls_while_paused_;
@@ -40,6 +44,7 @@ class ScriptedSource final : public kafka::EventSource {
     }
     outcome.message = messages_.front();
     messages_.pop_front();
+    ++delivered_;
     return outcome;
   }
   Status store_offset(const kafka::TopicPartition& partition, std::int64_t next_offset) override {
@@ -93,12 +98,18 @@ class ScriptedSource final : public kafka::EventSource {
   bool closed() const { return closed_; }
   bool drained() const { return messages_.empty(); }
   void set_first_offset(std::int64_t offset) { first_offset_ = offset; }
+  // After `count` messages were handed out, partition 0 is lost (once).
+  void lose_p0_after(int count) { lose_after_ = count; }
+  bool lost() const { return lost_; }
 
  private:
   kafka::RebalanceListener& listener_;
   std::deque<kafka::Message> messages_;
   bool assigned_ = false;
   bool closed_ = false;
+  std::atomic<bool> lost_{false};
+  int lose_after_ = -1;
+  int delivered_ = 0;
   std::int64_t first_offset_ = 0;
   std::mutex mutex_;
   std::set<std::pair<int, std::int64_t>> finished_;
@@ -192,6 +203,41 @@ TEST(Worker, LeavesACancelledMessageUncommittedSoItIsDeliveredAgain) {
 
   EXPECT_EQ(run_until(worker, source, [&] { return handled == 4; }), 0);
   EXPECT_EQ(source.stored(0), 2) << "0 and 1 done; 2 was cancelled, so 3 cannot be committed";
+  EXPECT_TRUE(source.violations().empty());
+}
+
+// Regression test for the zombie: after its partition was lost, a member
+// went on with the queued messages and finished the running one, writing
+// over what the new owner wrote. Now queued ones are dropped and the
+// running one is cancelled at once.
+TEST(Worker, ALostPartitionsQueuedWorkIsDroppedAndItsRunningJobCancelled) {
+  std::atomic<int> started{0};
+  std::atomic<bool> running_job_cancelled{false};
+  ScriptedSource* source_ptr = nullptr;
+  Worker worker(WorkerOptions{1, 8, 10ms, 30s},
+                [&](const kafka::Message& message, std::stop_token stop) {
+                  ++started;
+                  if (message.offset == 0) {
+                    const auto give_up = std::chrono::steady_clock::now() + 10s;
+                    while (!stop.stop_requested() && std::chrono::steady_clock::now() < give_up) {
+                      std::this_thread::sleep_for(1ms);
+                    }
+                    running_job_cancelled = stop.stop_requested();
+                    return JobStatus::cancelled;
+                  }
+                  source_ptr->mark_finished(message);
+                  return JobStatus::done;
+                });
+  ScriptedSource source(worker, messages_on(kP0, 5));
+  source.lose_p0_after(5);
+  source_ptr = &source;
+
+  const auto start = std::chrono::steady_clock::now();
+  run_until(worker, source, [&] { return running_job_cancelled.load(); });
+  EXPECT_TRUE(running_job_cancelled) << "the running job must see the loss";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_EQ(started, 1) << "the four queued messages of the lost partition must never run";
+  EXPECT_EQ(source.stored(0), -1);
   EXPECT_TRUE(source.violations().empty());
 }
 
