@@ -49,7 +49,11 @@ class RebalanceBridge final : public RdKafka::RebalanceCb {
       }
       joined_.store(true);
     } else if (err == RdKafka::ERR__REVOKE_PARTITIONS) {
-      listener_.on_revoked(to_domain(partitions), consumer->assignment_lost());
+      const bool lost = consumer->assignment_lost();
+      // Lost: the member was thrown out of its group; not ready until it
+      // has rejoined and got an assignment again.
+      if (lost) joined_.store(false);
+      listener_.on_revoked(to_domain(partitions), lost);
       if (cooperative) {
         report("unassign", consumer->incremental_unassign(partitions));
       } else {
@@ -58,6 +62,7 @@ class RebalanceBridge final : public RdKafka::RebalanceCb {
     } else {
       spdlog::error("kafka rebalance error: {}", RdKafka::err2str(err));
       report("unassign", consumer->unassign());
+      joined_.store(false);
       listener_.on_revoked(to_domain(partitions), true);
     }
   }

@@ -65,7 +65,8 @@ class EventSource {
   // Commits stored offsets and leaves the group. Idempotent.
   virtual Status close() = 0;
   // True once the consumer has joined its group (an assignment, possibly
-  // empty, has been received).
+  // empty, has been received); false again while its assignment is lost,
+  // until the next assignment.
   virtual bool joined() const = 0;
   // Stop and restart fetching these assigned partitions. While paused,
   // poll() must still be called (it serves rebalances and keeps the member
