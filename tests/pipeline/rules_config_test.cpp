@@ -148,6 +148,7 @@ rules:
            "rules[1].outputs[1].resize.width: must be > 0",
            "rules[1].outputs[1].resize.mode: must be one of fit, fill, cover, pad, got 'stretch'",
            "rules[1].outputs[1].operations[0]: unknown operation 'wobble'",
+           // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one message, split
            "rules[1].outputs[1].operations[1].rotate.degrees: must be one of 90, 180, 270, got "
            "'45'",
            "rules[1].outputs[1].operations[2].aspect.ratio: must look like 16:9, got 'wide'",
