@@ -31,6 +31,9 @@ mapfile -t sources < <(find "$photos" -type f -iname '*.jpg' 2>/dev/null | LC_AL
 (( ${#sources[@]} > 0 )) || die "no *.jpg under $photos (apt-get install mate-backgrounds)"
 
 # The imgpipe recipe of the same three variants (the fallback).
+# {name} drops the directory and the extension; unique_keys: false says that is
+# fine here: the keys are the photos' file names, and the count of JPEGs made
+# (below) would show two that met.
 recipe=$(cat <<'EOF'
 rules:
   - name: corpus
@@ -39,12 +42,14 @@ rules:
       - name: a
         bucket: corpus
         key: "{name}-a.{format}"
+        unique_keys: false
         resize: {width: 4000, height: 3000, mode: fill, gravity: centre, upscale: true}
         format: jpeg
         encoder: {quality: 90, chroma: "420"}
       - name: b
         bucket: corpus
         key: "{name}-b.{format}"
+        unique_keys: false
         operations:
           - resize: {width: 4000, height: 3000, mode: fill, gravity: west, upscale: true}
           - flip: horizontal
@@ -53,6 +58,7 @@ rules:
       - name: c
         bucket: corpus
         key: "{name}-c.{format}"
+        unique_keys: false
         resize: {width: 4000, height: 3000, mode: fill, gravity: east, upscale: true}
         format: jpeg
         encoder: {quality: 85, chroma: "420"}

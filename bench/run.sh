@@ -143,7 +143,8 @@ cat "${files[@]}" >/dev/null  # into the page cache: every tool reads warm files
 # The same task for every tool, as an imgpipe rule: fit within 256x256, JPEG
 # quality 80 (4:2:0, optimised Huffman tables), metadata stripped. The second
 # configuration differs only by `srgb: false` (no ICC conversion), to show what
-# the colour-management step costs on inputs without a profile.
+# the colour-management step costs on inputs without a profile. The inputs are
+# one folder's *.jpg files, so {name} cannot merge two of them: unique_keys: false.
 thumb_config() {  # srgb
   cat <<EOF
 rules:
@@ -153,6 +154,7 @@ rules:
       - name: thumb
         bucket: thumbs
         key: "{name}.{format}"
+        unique_keys: false
         resize: {width: ${size}, height: ${size}}
         srgb: $1
         format: jpeg

@@ -10,6 +10,7 @@
 
 #include "common/ascii.h"
 #include "observe/log.h"
+#include "pipeline/key_collisions.h"
 #include "pipeline/rules_yaml.h"
 
 namespace imgpipe::pipeline {
@@ -429,6 +430,9 @@ struct Loader {
     }
     check_kafka_security();
     check_loops();
+    // The default rule (no rules:) writes {key} once: nothing to check.
+    for (auto& problem : key_collision_problems(config.rules))
+      problems.push_back(std::move(problem));
     if (config.pipeline.retry_initial_ms > config.pipeline.retry_max_ms) {
       problems.push_back("pipeline.retry_initial_ms: must not exceed pipeline.retry_max_ms");
     }

@@ -35,6 +35,9 @@ struct Output {
   std::map<std::string, std::string> metadata;  // extra x-amz-meta-*
   std::string content_type;                     // empty: from the output format
   bool sidecar = false;                         // also write <key>.json with the image facts
+  // False: the user vouches that its keys cannot collide; key_collisions.h
+  // does not check this output.
+  bool unique_keys = true;
 };
 
 struct Rule {

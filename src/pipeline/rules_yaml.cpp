@@ -337,6 +337,7 @@ Output read_output(Reader& r, std::vector<std::string>& problems) {
   read_set_metadata(r, output.metadata);
   r.text("content_type", output.content_type);
   r.flag("sidecar", output.sidecar);
+  r.flag("unique_keys", output.unique_keys);
   return output;
 }
 

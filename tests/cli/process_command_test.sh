@@ -14,7 +14,7 @@ rules:
   - name: web
     match: {bucket: uploads, suffix: .jpg}
     outputs:
-      - {name: thumb, bucket: thumbs, key: "t/{name}.{format}", resize: {width: 200}, format: webp, sidecar: true}
+      - {name: thumb, bucket: thumbs, key: "t/{key}.{format}", resize: {width: 200}, format: webp, sidecar: true}
       - {name: big, bucket: big, resize: {width: 1280}}
 YAML
 
@@ -27,14 +27,14 @@ import json, sys
 line = json.loads(open(sys.argv[1]).read())
 assert line["status"] == "ok", line
 outputs = {o["variant"]: o for o in line["outputs"]}
-assert outputs["thumb"]["key"] == "t/Aqua.webp" and outputs["thumb"]["width"] == 200, outputs
+assert outputs["thumb"]["key"] == "t/Aqua.jpg.webp" and outputs["thumb"]["width"] == 200, outputs
 assert outputs["thumb"]["format"] == "webp" and outputs["thumb"]["height"] == 125, outputs
 assert outputs["big"]["key"] == "Aqua.jpg" and outputs["big"]["width"] == 1280, outputs
 PY
-[[ -s "$work/out/thumbs/t/Aqua.webp" ]] || fail "thumbs/t/Aqua.webp missing"
-[[ -s "$work/out/thumbs/t/Aqua.webp.json" ]] || fail "sidecar missing"
+[[ -s "$work/out/thumbs/t/Aqua.jpg.webp" ]] || fail "thumbs/t/Aqua.jpg.webp missing"
+[[ -s "$work/out/thumbs/t/Aqua.jpg.webp.json" ]] || fail "sidecar missing"
 [[ -s "$work/out/big/Aqua.jpg" ]] || fail "big/Aqua.jpg missing"
-[[ $(head -c 4 "$work/out/thumbs/t/Aqua.webp") == RIFF ]] || fail "thumb is not WebP"
+[[ $(head -c 4 "$work/out/thumbs/t/Aqua.jpg.webp") == RIFF ]] || fail "thumb is not WebP"
 
 # A rejected, a missing and a skipped input: exit 2, one line each, reasons named.
 status=0

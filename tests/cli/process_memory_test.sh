@@ -128,7 +128,7 @@ with tempfile.TemporaryDirectory(prefix="imgpipe-memory-") as work:
             "    outputs:\n"
             "      - name: thumb\n"
             "        bucket: processed\n"
-            "        key: \"thumbs/{name}.{format}\"\n"
+            "        key: \"thumbs/{key}.{format}\"\n"
             "        resize: {width: 256, height: 256}\n"
             "        format: jpeg\n")
     control = os.path.join(work, "control.png")

@@ -220,22 +220,22 @@ rules:
   - name: web
     match: {bucket: raw}
     outputs:
-      - {name: small, bucket: out, key: "s/{name}.{format}", resize: {width: 100}, format: webp, sidecar: true}
+      - {name: small, bucket: out, key: "s/{key}.{format}", resize: {width: 100}, format: webp, sidecar: true}
       - {name: big, bucket: out, key: "b/{key}", resize: {width: 400}}
   - name: pngs
     match: {bucket: raw, suffix: .png}
     outputs:
-      - {name: square, bucket: train, key: "{name}.{format}", operations: [{square: 64}], format: png}
+      - {name: square, bucket: train, key: "{key}", operations: [{square: 64}], format: png}
 )",
       [](const std::string&) -> std::optional<std::string> { return std::nullopt; }, Use::local);
   ASSERT_TRUE(config.ok()) << config.error().message;
   config_ = config.value();
   store_.add("raw", "cat.png", testing_support::make_image(800, 600, ".png"));
   EXPECT_EQ(handle(created_event("raw", "cat.png")), JobStatus::done);
-  ASSERT_TRUE(store_.find("out", "s/cat.webp").has_value());
-  ASSERT_TRUE(store_.find("out", "s/cat.webp.json").has_value());
-  EXPECT_EQ(store_.find("out", "s/cat.webp.json")->info.content_type, "application/json");
-  EXPECT_TRUE(has_source_marker(store_.find("out", "s/cat.webp.json")->info.metadata))
+  ASSERT_TRUE(store_.find("out", "s/cat.png.webp").has_value());
+  ASSERT_TRUE(store_.find("out", "s/cat.png.webp.json").has_value());
+  EXPECT_EQ(store_.find("out", "s/cat.png.webp.json")->info.content_type, "application/json");
+  EXPECT_TRUE(has_source_marker(store_.find("out", "s/cat.png.webp.json")->info.metadata))
       << "a sidecar must never be processed either";
   ASSERT_TRUE(store_.find("out", "b/cat.png").has_value());
   EXPECT_EQ(testing_support::decode(store_.find("out", "b/cat.png")->body).width, 400);

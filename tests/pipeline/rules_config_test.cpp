@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/config.h"
+#include "pipeline/key_collisions.h"
 
 namespace imgpipe::pipeline {
 namespace {
@@ -25,14 +26,14 @@ rules:
     outputs:
       - name: thumb
         bucket: processed
-        key: "{dir}/{name}-{variant}.{format}"
+        key: "{dir}/{name}.{ext}-{variant}.{format}"
         resize: {width: 256, height: 256, mode: fill, gravity: attention}
         format: webp
         encoder: {quality: 70, effort: 5}
         sidecar: true
       - name: large
         bucket: processed
-        key: "{dir}/{name}-large.{format}"
+        key: "{dir}/{name}.{ext}-large.{format}"
         operations:
           - resize: {width: 2048}
           - sharpen: 0.8
@@ -68,7 +69,7 @@ TEST(RulesConfig, ReadsAFullExampleIntoRulesOutputsAndRecipes) {
   EXPECT_EQ(rules[0].match.max_size, 50000000u);
   ASSERT_EQ(rules[0].outputs.size(), 2u);
   const auto& thumb = rules[0].outputs[0];
-  EXPECT_EQ(thumb.key_template, "{dir}/{name}-{variant}.{format}");
+  EXPECT_EQ(thumb.key_template, "{dir}/{name}.{ext}-{variant}.{format}");
   ASSERT_EQ(thumb.recipe.operations.size(), 1u);
   const auto& resize = std::get<image::Resize>(thumb.recipe.operations[0]);
   EXPECT_EQ(resize.mode, image::ResizeMode::fill);
@@ -111,6 +112,7 @@ TEST(RulesConfig, WithoutRulesTheDefaultsMakeTheOriginalSingleRule) {
   ASSERT_EQ(rules[0].outputs.size(), 1u);
   EXPECT_EQ(rules[0].outputs[0].bucket, "processed");
   EXPECT_EQ(rules[0].outputs[0].key_template, "{key}");
+  EXPECT_EQ(why_keys_can_meet(rules[0].outputs[0].key_template), std::nullopt);
   const auto& resize = std::get<image::Resize>(rules[0].outputs[0].recipe.operations.at(0));
   EXPECT_EQ(resize.width, 1024);
   EXPECT_EQ(resize.height, 1024);
@@ -125,6 +127,7 @@ rules:
     outputs:
       - name: x
         bucket: out
+        key: "a/{key}"
         resize: {width: 10}
   - name: b
     match: {bucket: raw}
@@ -148,6 +151,7 @@ rules:
            "rules[1].outputs[1].resize.width: must be > 0",
            "rules[1].outputs[1].resize.mode: must be one of fit, fill, cover, pad, got 'stretch'",
            "rules[1].outputs[1].operations[0]: unknown operation 'wobble'",
+           // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one message, split
            "rules[1].outputs[1].operations[1].rotate.degrees: must be one of 90, 180, 270, got "
            "'45'",
            "rules[1].outputs[1].operations[2].aspect.ratio: must look like 16:9, got 'wide'",
@@ -189,7 +193,7 @@ TEST(RulesConfig, RefusesAnOutputThatWouldTriggerItsOwnRuleUnlessAllowed) {
 rules:
   - name: thumbs
     match: {bucket: raw, suffix: .jpg}
-    outputs: [{name: t, bucket: raw, key: "thumbs/{name}.{format}", format: jpeg}]
+    outputs: [{name: t, bucket: raw, key: "thumbs/{key}.{format}", format: jpeg}]
 )";
   EXPECT_NE(problems_of(looping).find(
                 "rules[0].outputs[0]: its outputs could trigger rule 'thumbs' again"),
@@ -200,10 +204,42 @@ rules:
 rules:
   - name: thumbs
     match: {bucket: raw, suffix: .jpg}
-    outputs: [{name: t, bucket: raw, key: "thumbs/{name}.{format}", format: webp}]
+    outputs: [{name: t, bucket: raw, key: "thumbs/{key}.{format}", format: webp}]
 )"),
             "(valid)")
       << "a .webp output cannot match a .jpg rule";
+}
+
+TEST(RulesConfig, RefusesOutputKeysThatCanCollideWithTheirPaths) {
+  EXPECT_EQ(problems_of(R"(
+rules:
+  - name: web
+    match: {bucket: raw, prefix: photos/}
+    outputs:
+      - {name: large, bucket: processed, key: "large/{key}"}
+      - {name: thumb, bucket: processed, key: "thumbs/{dir}/{name}.webp", format: webp}
+  - name: all
+    match: {bucket: raw}
+    outputs:
+      - {name: copy, bucket: processed, key: "large/{key}"}
+)"),
+            "rules[0].outputs[1].key: \"thumbs/{dir}/{name}.webp\" can render two source keys to "
+            "one output key ({name} drops the extension; add {ext} or use {key})\n"
+            "rules[1].outputs[0].key: renders the same keys as rules[0].outputs[0] in bucket "
+            "\"processed\" (one object would get both; add {variant} or another prefix)");
+}
+
+TEST(RulesConfig, AcceptsCollidingKeysOfAnOutputThatOptsOut) {
+  const std::string rules = R"(
+rules:
+  - match: {bucket: raw, suffix: .jpg}
+    outputs: [{name: t, bucket: processed, key: "thumbs/{name}.webp", format: webp, )";
+  EXPECT_EQ(problems_of(rules + "unique_keys: false}]\n"), "(valid)");
+  EXPECT_NE(problems_of(rules + "unique_keys: true}]\n").find("rules[0].outputs[0].key: "),
+            std::string::npos);
+  EXPECT_NE(problems_of(rules + "unique_keys: sometimes}]\n")
+                .find("rules[0].outputs[0].unique_keys: must be true or false"),
+            std::string::npos);
 }
 
 TEST(RulesConfig, RejectsUnknownInputFormatsAndFailPolicies) {
