@@ -138,9 +138,7 @@ PollOutcome KafkaConsumer::poll(std::chrono::milliseconds timeout) {
   std::unique_ptr<RdKafka::Message> message(
       impl_->consumer->consume(static_cast<int>(timeout.count())));
   switch (message->err()) {
-    case RdKafka::ERR_NO_ERROR:
-      outcome.message = to_message(*message);
-      break;
+    case RdKafka::ERR_NO_ERROR: outcome.message = to_message(*message); break;
     case RdKafka::ERR__TIMED_OUT:
     case RdKafka::ERR__PARTITION_EOF: break;
     case RdKafka::ERR__FATAL:

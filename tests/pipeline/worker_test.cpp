@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -31,7 +32,7 @@ class ScriptedSource final : public kafka::EventSource {
       listener_.on_assigned({kP0, kP1});
       assigned_ = true;
     }
-    if (lose_after_ >= 0 && delivered_ >= lose_after_ && !lost_) {
+    if (lose_after_ >= 0 && delivered_ >= lose_after_ && !lost_ && (!lose_when_ || lose_when_())) {
       lost_ = true;
       listener_.on_revoked({kP0}, true);
     }
@@ -98,8 +99,12 @@ class ScriptedSource final : public kafka::EventSource {
   bool closed() const { return closed_; }
   bool drained() const { return messages_.empty(); }
   void set_first_offset(std::int64_t offset) { first_offset_ = offset; }
-  // After `count` messages were handed out, partition 0 is lost (once).
-  void lose_p0_after(int count) { lose_after_ = count; }
+  // After `count` messages were handed out and once `when` holds, partition
+  // 0 is lost (once).
+  void lose_p0_after(int count, std::function<bool()> when = {}) {
+    lose_after_ = count;
+    lose_when_ = std::move(when);
+  }
   bool lost() const { return lost_; }
 
  private:
@@ -109,6 +114,7 @@ class ScriptedSource final : public kafka::EventSource {
   bool closed_ = false;
   std::atomic<bool> lost_{false};
   int lose_after_ = -1;
+  std::function<bool()> lose_when_;
   int delivered_ = 0;
   std::int64_t first_offset_ = 0;
   std::mutex mutex_;
@@ -229,7 +235,7 @@ TEST(Worker, ALostPartitionsQueuedWorkIsDroppedAndItsRunningJobCancelled) {
                   return JobStatus::done;
                 });
   ScriptedSource source(worker, messages_on(kP0, 5));
-  source.lose_p0_after(5);
+  source.lose_p0_after(5, [&] { return started > 0; });  // offset 0 runs, 1-4 wait
   source_ptr = &source;
 
   const auto start = std::chrono::steady_clock::now();
