@@ -23,7 +23,8 @@ struct DlqOptions {
 };
 
 // --since as Unix milliseconds; invalid_config with what is accepted.
-Result<std::int64_t> parse_since(const std::string& text, std::chrono::system_clock::time_point now);
+Result<std::int64_t> parse_since(const std::string& text,
+                                 std::chrono::system_clock::time_point now);
 
 int run_dlq_list(const CommonOptions& common, const DlqOptions& options);
 int run_dlq_replay(const CommonOptions& common, const DlqOptions& options);

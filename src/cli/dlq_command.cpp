@@ -86,9 +86,8 @@ void print_table(const std::vector<pipeline::DeadLetterRecord>& records) {
             << std::setw(9) << "attempts" << std::setw(24) << "from" << std::setw(40) << "key"
             << "message\n";
   for (const auto& record : records) {
-    const std::string from =
-        record.topic + "[" + std::to_string(record.partition) + "]@" +
-        std::to_string(record.offset);
+    const std::string from = record.topic + "[" + std::to_string(record.partition) + "]@" +
+                             std::to_string(record.offset);
     std::cout << std::setw(26) << as_json(record)["dead_lettered"].get<std::string>()
               << std::setw(22) << record.reason << std::setw(9) << record.attempts << std::setw(24)
               << from << std::setw(40) << shortened(record.key, 38) << shortened(record.message, 80)
@@ -182,8 +181,8 @@ int run_dlq_replay(const CommonOptions& common, const DlqOptions& options) {
                                       std::to_string(record.at_offset)}};
     auto sent = producer.value()->produce(topic, record.key, record.value, headers);
     if (!sent) {
-      std::cerr << "imgpipe dlq replay: stopped after " << replayed << ": "
-                << sent.error().message << '\n';
+      std::cerr << "imgpipe dlq replay: stopped after " << replayed << ": " << sent.error().message
+                << '\n';
       return 1;
     }
     ++replayed;

@@ -15,8 +15,8 @@ std::string queue_id(std::string_view event) {
 }
 
 std::string queue_block(std::string_view arn, std::string_view event) {
-  return "<QueueConfiguration><Id>" + queue_id(event) + "</Id><Queue>" + s3::xml_escape(arn) + "</Queue><Event>" +
-         s3::xml_escape(event) + "</Event></QueueConfiguration>";
+  return "<QueueConfiguration><Id>" + queue_id(event) + "</Id><Queue>" + s3::xml_escape(arn) +
+         "</Queue><Event>" + s3::xml_escape(event) + "</Event></QueueConfiguration>";
 }
 
 // An ARN without its region field: MinIO accepts arn:minio:sqs::PRIMARY:kafka

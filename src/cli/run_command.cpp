@@ -78,8 +78,7 @@ int run_worker(const CommonOptions& common) {
   s3::Client store(s3_options(*config));
   s3::Client probe_store(probe_options(*config));
   // Health asks the bucket of the first rule: the one the worker reads most.
-  pipeline::ProbedStoreHealth health(probe_store,
-                                     config->effective_rules().front().match.bucket);
+  pipeline::ProbedStoreHealth health(probe_store, config->effective_rules().front().match.bucket);
   auto producer = kafka::Producer::create(kafka_connection(*config));
   if (!producer) {
     observe::log_fields(spdlog::level::critical, "cannot start the Kafka producer",

@@ -51,8 +51,7 @@ bool ensure_topic(const pipeline::Config& config, const std::string& name, int p
 
 // The events imgpipe acts on: uploads, and deletes (to remove outputs).
 const std::vector<std::string>& notified_events(const pipeline::Config& config) {
-  static const std::vector<std::string> with_deletes = {"s3:ObjectCreated:*",
-                                                        "s3:ObjectRemoved:*"};
+  static const std::vector<std::string> with_deletes = {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"};
   static const std::vector<std::string> uploads_only = {"s3:ObjectCreated:*"};
   return config.pipeline.delete_outputs ? with_deletes : uploads_only;
 }

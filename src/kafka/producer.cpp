@@ -93,10 +93,10 @@ Status Producer::produce(const std::string& topic, std::string_view key, std::st
   auto opaque = std::make_unique<std::shared_ptr<Delivery>>(delivery);
   auto record_headers = rdkafka_headers(headers);
   // RK_MSG_COPY: librdkafka keeps its own copy, so the views may die after this call.
-  const auto code = impl_->producer->produce(
-      topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-      const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
-      record_headers.get(), opaque.get());
+  const auto code =
+      impl_->producer->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                               const_cast<char*>(value.data()), value.size(), key.data(),
+                               key.size(), 0, record_headers.get(), opaque.get());
   if (code != RdKafka::ERR_NO_ERROR) {
     return make_error(Reason::kafka_error, "produce to " + topic + ": " + RdKafka::err2str(code));
   }

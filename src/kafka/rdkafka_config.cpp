@@ -31,10 +31,10 @@ Message to_message(RdKafka::Message& record) {
   if (RdKafka::Headers* headers = record.headers(); headers != nullptr) {
     for (const auto& header : headers->get_all()) {
       message.headers.emplace_back(
-          header.key(), header.value() != nullptr
-                            ? std::string(static_cast<const char*>(header.value()),
-                                          header.value_size())
-                            : std::string{});
+          header.key(),
+          header.value() != nullptr
+              ? std::string(static_cast<const char*>(header.value()), header.value_size())
+              : std::string{});
     }
   }
   return message;

@@ -90,10 +90,9 @@ std::vector<Setting> declare_settings() {
       text(
           "kafka.topic", "IMGPIPE_KAFKA_TOPIC", "Topic the object store publishes bucket events to",
           [](Config& c) -> std::string& { return c.kafka.topic; }, true),
-      text(
-          "kafka.dlq_topic", "IMGPIPE_KAFKA_DLQ_TOPIC",
-          "Dead-letter topic for messages that failed for good; empty: <kafka.topic>.dlq",
-          [](Config& c) -> std::string& { return c.kafka.dlq_topic; }),
+      text("kafka.dlq_topic", "IMGPIPE_KAFKA_DLQ_TOPIC",
+           "Dead-letter topic for messages that failed for good; empty: <kafka.topic>.dlq",
+           [](Config& c) -> std::string& { return c.kafka.dlq_topic; }),
       text(
           "kafka.group", "IMGPIPE_KAFKA_GROUP", "Consumer group shared by all workers",
           [](Config& c) -> std::string& { return c.kafka.group; }, true),

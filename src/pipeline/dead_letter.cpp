@@ -87,15 +87,14 @@ bool selected(const DeadLetterRecord& record, const DeadLetterFilter& filter) {
   return filter.since_ms < 0 || record.dead_lettered_ms >= filter.since_ms;
 }
 
-KafkaDeadLetters::KafkaDeadLetters(kafka::Producer& producer, std::string topic,
-                                   std::string worker)
+KafkaDeadLetters::KafkaDeadLetters(kafka::Producer& producer, std::string topic, std::string worker)
     : producer_(producer), topic_(std::move(topic)), worker_(std::move(worker)) {}
 
 Status KafkaDeadLetters::send(const kafka::Message& original, const DeadLetter& letter,
                               std::stop_token stop) {
   return producer_.produce(topic_, original.key, original.payload,
-                           dead_letter_headers(original, letter, worker_),
-                           std::chrono::seconds(30), std::move(stop));
+                           dead_letter_headers(original, letter, worker_), std::chrono::seconds(30),
+                           std::move(stop));
 }
 
 }  // namespace imgpipe::pipeline

@@ -46,9 +46,9 @@ struct DeadLetterRecord {
   kafka::TopicPartition at;  // where it lies in the dead-letter topic
   std::int64_t at_offset = 0;
   std::int64_t dead_lettered_ms = -1;  // the dead-letter record's timestamp
-  std::string key;            // the original key and value
+  std::string key;                     // the original key and value
   std::string value;
-  std::string topic;          // where the original was
+  std::string topic;  // where the original was
   std::int32_t partition = -1;
   std::int64_t offset = -1;
   std::int64_t timestamp_ms = -1;
@@ -66,8 +66,8 @@ Result<DeadLetterRecord> parse_dead_letter(const kafka::Message& record);
 // Which records `imgpipe dlq list|replay` takes; empty fields take all.
 struct DeadLetterFilter {
   std::string reason;
-  std::string key_prefix;           // of the original key ("bucket/key" for MinIO)
-  std::int64_t since_ms = -1;       // dead-lettered at or after (Unix ms)
+  std::string key_prefix;      // of the original key ("bucket/key" for MinIO)
+  std::int64_t since_ms = -1;  // dead-lettered at or after (Unix ms)
 };
 bool selected(const DeadLetterRecord& record, const DeadLetterFilter& filter);
 

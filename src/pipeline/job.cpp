@@ -1,8 +1,8 @@
 #include "pipeline/job.h"
 
 #include <algorithm>
-#include <limits>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <random>
 
@@ -82,8 +82,8 @@ std::vector<std::string> candidate_keys(const Output& output, const events::Obje
   }
   std::vector<std::string> keys;
   for (const auto& extension : extensions) {
-    auto key = render_key(output.key_template,
-                          KeyParts{event.key, event.etag, output.name, extension});
+    auto key =
+        render_key(output.key_template, KeyParts{event.key, event.etag, output.name, extension});
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
   }
   return keys;
@@ -258,11 +258,12 @@ std::optional<Result<WriteDecision>> Job::write_one(const std::string& bucket,
     if (decision == WriteDecision::collision) {
       const auto recorded = existing->metadata.find(kSourceKeyMetadata);
       return Result<WriteDecision>(make_error(
-          Reason::output_key_collision,
-          bucket + "/" + key + " holds " +
-              (recorded != existing->metadata.end() ? "an output of " + recorded->second
-                                                     : std::string("an object imgpipe did not write")) +
-              "; not overwritten with the output of " + source_id(source)));
+          Reason::output_key_collision, bucket + "/" + key + " holds " +
+                                            (recorded != existing->metadata.end()
+                                                 ? "an output of " + recorded->second
+                                                 : std::string("an object imgpipe did not write")) +
+                                            "; not overwritten with the output of " +
+                                            source_id(source)));
     }
     if (decision == WriteDecision::up_to_date) {
       count_output_skip("up_to_date", bucket, key);
@@ -288,9 +289,8 @@ std::optional<Result<WriteDecision>> Job::write_one(const std::string& bucket,
       bucket + "/" + key + " changed " + std::to_string(kRounds) + " times while being written"));
 }
 
-std::optional<Result<WriteDecision>> Job::write(const Product& product,
-                                                const SourceVersion& source, Tally& tally,
-                                                std::stop_token stop) {
+std::optional<Result<WriteDecision>> Job::write(const Product& product, const SourceVersion& source,
+                                                Tally& tally, std::stop_token stop) {
   auto recorded = source_metadata(source);
   s3::PutRequest put;
   put.content_type = product.content_type;

@@ -95,8 +95,7 @@ class Job {
   EventOutcome process_object(const events::ObjectEvent& event,
                               const std::vector<const Rule*>& rules, Tally& tally,
                               std::stop_token stop);
-  EventOutcome remove_outputs(const events::ObjectEvent& event, Tally& tally,
-                              std::stop_token stop);
+  EventOutcome remove_outputs(const events::ObjectEvent& event, Tally& tally, std::stop_token stop);
   // True when every output of `rules` (and its sidecar) already records the
   // event's source version, so there is nothing to do.
   bool outputs_up_to_date(const events::ObjectEvent& event, const std::vector<const Rule*>& rules,

@@ -6,13 +6,14 @@ namespace imgpipe::pipeline {
 namespace {
 
 kafka::Message original() {
-  return kafka::Message{{"bucket-events", 3}, 41, "raw/a.jpg", "{\"Records\":[]}", 1700000000123,
-                        {}};
+  return kafka::Message{{"bucket-events", 3}, 41, "raw/a.jpg", "{\"Records\":[]}",
+                        1700000000123,        {}};
 }
 
 DeadLetter letter() {
-  return DeadLetter{make_error(Reason::decode_failed, "VipsJpeg: premature end of file"), 2,
-                    std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000456))};
+  return DeadLetter{
+      make_error(Reason::decode_failed, "VipsJpeg: premature end of file"), 2,
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000456))};
 }
 
 std::string header(const kafka::Headers& headers, const std::string& name) {
