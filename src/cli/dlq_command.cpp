@@ -126,7 +126,8 @@ Result<std::int64_t> parse_since(const std::string& text,
   }
   std::tm utc{};
   const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &utc);
-  if (end == nullptr || (std::string_view(end) != "Z" && std::string_view(end) != "")) {
+  const std::string_view rest = end == nullptr ? "?" : end;
+  if (rest != "Z" && !rest.empty()) {
     return since_error(text);
   }
   return static_cast<std::int64_t>(timegm(&utc)) * 1000;

@@ -18,22 +18,22 @@ namespace imgpipe {
 
 enum class Reason {
   // Input that can never succeed; retrying would not help.
-  malformed_event,     // Kafka message is not a MinIO/S3 event we understand
-  object_missing,      // S3 says the object (or bucket) does not exist
-  empty_object,        // 0-byte object
-  not_an_image,        // bytes are not a format the image loader accepts
-  too_many_bytes,      // over the byte limit (from the event or the body)
-  too_many_pixels,     // the header claims more pixels than allowed (decompression bombs)
-  too_many_frames,     // more animation frames than allowed
-  format_not_allowed,  // an image format outside allowed_formats, or an untrusted loader
-  decode_failed,       // a known format, but broken/truncated
-  source_changed,      // the object is no longer the version the event names (If-Match)
-  encode_failed,       // the encoder refused the result
+  malformed_event,       // Kafka message is not a MinIO/S3 event we understand
+  object_missing,        // S3 says the object (or bucket) does not exist
+  empty_object,          // 0-byte object
+  not_an_image,          // bytes are not a format the image loader accepts
+  too_many_bytes,        // over the byte limit (from the event or the body)
+  too_many_pixels,       // the header claims more pixels than allowed (decompression bombs)
+  too_many_frames,       // more animation frames than allowed
+  format_not_allowed,    // an image format outside allowed_formats, or an untrusted loader
+  decode_failed,         // a known format, but broken/truncated
+  source_changed,        // the object is no longer the version the event names (If-Match)
+  encode_failed,         // the encoder refused the result
   output_key_collision,  // the output key holds an object derived from another source key
   write_conflict,        // the output changed between reading and writing it (412 on PUT)
-  access_denied,       // S3 403 (credentials or policy)
-  invalid_request,     // S3 4xx other than the above, or a request we could not build
-  invalid_config,      // configuration rejected at load time
+  access_denied,         // S3 403 (credentials or policy)
+  invalid_request,       // S3 4xx other than the above, or a request we could not build
+  invalid_config,        // configuration rejected at load time
   // Conditions that may clear up on their own.
   unavailable,  // connection refused/reset, DNS, 5xx, 503 SlowDown
   timeout,      // a request or operation ran out of time

@@ -119,9 +119,9 @@ class Metrics {
   Family<Gauge> paused_partitions{"imgpipe_paused_partitions",
                                   "Assigned partitions paused because max_in_flight is reached",
                                   ""};
-  Family<Gauge> store_reachable{"imgpipe_object_store_reachable",
-                                "1 while the object store answers its health probe, 0 during an outage",
-                                ""};
+  Family<Gauge> store_reachable{
+      "imgpipe_object_store_reachable",
+      "1 while the object store answers its health probe, 0 during an outage", ""};
   Family<Histogram> latency{"imgpipe_processing_seconds",
                             "Time from message received to output written",
                             "",

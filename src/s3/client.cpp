@@ -149,10 +149,10 @@ Result<std::string> Client::put_object(const std::string& bucket, const std::str
   // that does not exist with 404 NoSuchKey: the same conflict.
   const bool conditional = request.if_none_match || !request.if_match.empty();
   if (response->status == 412 || (conditional && response->status == 404)) {
-    return make_error(Reason::write_conflict, "S3 PreconditionFailed: " + bucket + "/" + key +
-                                                  (request.if_none_match
-                                                       ? " exists already"
-                                                       : " is no longer ETag " + request.if_match));
+    return make_error(
+        Reason::write_conflict,
+        "S3 PreconditionFailed: " + bucket + "/" + key +
+            (request.if_none_match ? " exists already" : " is no longer ETag " + request.if_match));
   }
   if (!is_success(response->status)) {
     return parse_error_xml(response->status, response->body, {"PUT", bucket, key});

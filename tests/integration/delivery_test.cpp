@@ -30,14 +30,14 @@ class Delivery : public ::testing::Test {
     env_["IMGPIPE_KAFKA_DLQ_TOPIC"] = unique_name("dlq-it");
     log_ = "/tmp/" + group_ + ".log";
     std::string output;
-    ASSERT_EQ(testing_support::run_command({IMGPIPE_BINARY, "setup", "--partitions", "2"}, env_,
-                                           output),
-              0)
+    ASSERT_EQ(
+        testing_support::run_command({IMGPIPE_BINARY, "setup", "--partitions", "2"}, env_, output),
+        0)
         << output;
     ASSERT_NE(output.find("s3:ObjectRemoved:*"), std::string::npos) << output;
     start_group_at_end(group_);
-    worker_ = std::make_unique<ChildProcess>(std::vector<std::string>{IMGPIPE_BINARY, "run"},
-                                             env_, log_);
+    worker_ =
+        std::make_unique<ChildProcess>(std::vector<std::string>{IMGPIPE_BINARY, "run"}, env_, log_);
     ASSERT_TRUE(eventually([&] { return http_status(port_, "/readyz") == 200; }, 60s))
         << testing_support::read_file(log_);
   }

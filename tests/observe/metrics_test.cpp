@@ -37,8 +37,8 @@ TEST(Metrics, ExportsEveryDeclaredFamily) {
         "imgpipe_dead_lettered_total", "imgpipe_retries_total", "imgpipe_outputs_written_total",
         "imgpipe_outputs_deleted_total", "imgpipe_progressive_inputs_total",
         "imgpipe_input_bytes_total", "imgpipe_output_bytes_total", "imgpipe_in_flight",
-        "imgpipe_paused_partitions", "imgpipe_object_store_reachable",
-        "imgpipe_processing_seconds", "imgpipe_stage_seconds"}) {
+        "imgpipe_paused_partitions", "imgpipe_object_store_reachable", "imgpipe_processing_seconds",
+        "imgpipe_stage_seconds"}) {
     EXPECT_NE(text.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
   }
 }

@@ -71,7 +71,8 @@ class FakeStore final : public s3::ObjectStore {
     const auto existing = objects_.find({bucket, key});
     const bool exists = existing != objects_.end();
     if ((request.if_none_match && exists) ||
-        (!request.if_match.empty() && (!exists || existing->second.info.etag != request.if_match))) {
+        (!request.if_match.empty() &&
+         (!exists || existing->second.info.etag != request.if_match))) {
       return make_error(Reason::write_conflict, "precondition failed: " + key);
     }
     // A new ETag for every write, as S3 gives when the content differs.
