@@ -377,20 +377,25 @@ ensure_minio_bin() {
   log "MinIO built in $((SECONDS - start))s"
 }
 
-minio_live() {
-  curl -fsS --max-time 2 -o /dev/null "http://$HOST:$MINIO_PORT/minio/health/live" 2>/dev/null
+# Ready means more than live: MinIO answers S3 requests before it has loaded
+# each bucket's notification rules (cmd/bucket-metadata-sys.go loads them in
+# the background after the listener is up), and an upload acknowledged in that
+# window produces no event at all. /minio/health/cluster answers 503
+# ("bucket-metadata-offline") until the rules are loaded.
+minio_ready() {
+  curl -fsS --max-time 2 -o /dev/null "http://$HOST:$MINIO_PORT/minio/health/cluster" 2>/dev/null
 }
 
 minio_pid() { live_pid "$MINIO_PID" "$MINIO_MATCH"; }
 
 start_minio() {
   if [[ -n "$(minio_pid)" ]]; then
-    if minio_live; then
+    if minio_ready; then
       log "MinIO already running (pid $(minio_pid))"
       return 0
     fi
-    log "MinIO is running but not live yet; waiting"
-    wait_healthy MinIO "$MINIO_PID" "$MINIO_MATCH" minio_live "$MINIO_LOG"
+    log "MinIO is running but not ready yet; waiting"
+    wait_healthy MinIO "$MINIO_PID" "$MINIO_MATCH" minio_ready "$MINIO_LOG"
     return 0
   fi
   ensure_minio_bin
@@ -413,7 +418,7 @@ start_minio() {
     "MINIO_NOTIFY_KAFKA_QUEUE_LIMIT_$NOTIFY_ID=100000" \
     "$MINIO_BIN" server "$MINIO_DIR/data" \
     --address "$HOST:$MINIO_PORT" --console-address "$HOST:$MINIO_CONSOLE_PORT"
-  wait_healthy MinIO "$MINIO_PID" "$MINIO_MATCH" minio_live "$MINIO_LOG"
+  wait_healthy MinIO "$MINIO_PID" "$MINIO_MATCH" minio_ready "$MINIO_LOG"
 }
 
 # ---------------------------------------------------------------- commands
@@ -452,7 +457,7 @@ cmd_status() {
   kpid="$(kafka_pid)"
   mpid="$(minio_pid)"
   if [[ -n "$kpid" ]] && kafka_answers; then kh=yes; fi
-  if [[ -n "$mpid" ]] && minio_live; then mh=yes; fi
+  if [[ -n "$mpid" ]] && minio_ready; then mh=yes; fi
   echo "stack in $STACK_DIR:"
   print_service kafka "$kpid" "$HOST:$KAFKA_PORT" "$kh" "$KAFKA_LOG"
   print_service minio "$mpid" "$HOST:$MINIO_PORT" "$mh" "$MINIO_LOG"
