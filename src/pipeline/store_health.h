@@ -4,7 +4,9 @@
 // pipeline.max_attempts the message is dead-lettered). /readyz asks too.
 //
 // Thread-safety: reachable() may be called from many threads; one probe
-// runs at a time and its answer is shared.
+// runs at a time and its answer is shared. While a probe is under way, other
+// callers get the last answer at once instead of waiting for it (a /readyz
+// request must not hang on a stalled store).
 #pragma once
 
 #include <chrono>
@@ -38,11 +40,12 @@ class ProbedStoreHealth final : public StoreHealth {
   std::string bucket_;
   std::chrono::milliseconds fresh_for_;
   std::chrono::milliseconds retry_after_;
-  std::mutex mutex_;
+  std::mutex probe_mutex_;  // held while a probe runs
+  std::mutex mutex_;        // guards the answer below
   std::chrono::steady_clock::time_point checked_at_{};
   bool checked_ = false;
   bool reachable_ = false;
-  std::string detail_;
+  std::string detail_ = "not asked yet";
 };
 
 }  // namespace imgpipe::pipeline
