@@ -95,25 +95,39 @@ void print_table(const std::vector<pipeline::DeadLetterRecord>& records) {
   }
 }
 
-struct Loaded {
+struct Selection {
   pipeline::Config config;
-  pipeline::DeadLetterFilter filter;
+  std::vector<pipeline::DeadLetterRecord> records;
 };
 
-std::optional<Loaded> load(const CommonOptions& common, const DlqOptions& options) {
+// The configuration and the dead letters `options` select; nullopt after
+// saying why, with `exit_code` 2 (configuration, usage) or 1 (Kafka).
+std::optional<Selection> select(const CommonOptions& common, const DlqOptions& options,
+                                const char* command, int& exit_code) {
   observe::init_logging(spdlog::level::warn, false);
+  exit_code = 2;
   auto config = load_or_report(common);
   if (!config) return std::nullopt;
-  Loaded loaded{std::move(config).value(), {options.reason, options.key_prefix, -1}};
+  pipeline::DeadLetterFilter filter{options.reason, options.key_prefix, -1};
   if (!options.since.empty()) {
     auto since = parse_since(options.since, std::chrono::system_clock::now());
     if (!since) {
-      std::cerr << "imgpipe dlq: " << since.error().message << '\n';
+      std::cerr << command << ": " << since.error().message << '\n';
       return std::nullopt;
     }
-    loaded.filter.since_ms = since.value();
+    filter.since_ms = since.value();
   }
-  return loaded;
+  int unreadable = 0;
+  auto records = read_dead_letters(config.value(), filter, unreadable);
+  if (unreadable > 0) {
+    std::cerr << unreadable << " records without imgpipe's headers were left out\n";
+  }
+  if (!records) {
+    std::cerr << command << ": " << records.error().message << '\n';
+    exit_code = 1;
+    return std::nullopt;
+  }
+  return Selection{std::move(config).value(), std::move(records).value()};
 }
 
 }  // namespace
@@ -134,50 +148,38 @@ Result<std::int64_t> parse_since(const std::string& text,
 }
 
 int run_dlq_list(const CommonOptions& common, const DlqOptions& options) {
-  auto loaded = load(common, options);
-  if (!loaded) return 2;
-  int unreadable = 0;
-  auto records = read_dead_letters(loaded->config, loaded->filter, unreadable);
-  if (!records) {
-    std::cerr << "imgpipe dlq list: " << records.error().message << '\n';
-    return 1;
-  }
+  int exit_code = 0;
+  auto selection = select(common, options, "imgpipe dlq list", exit_code);
+  if (!selection) return exit_code;
   if (options.json) {
-    for (const auto& record : records.value()) std::cout << as_json(record).dump() << '\n';
+    for (const auto& record : selection->records) std::cout << as_json(record).dump() << '\n';
   } else {
-    print_table(records.value());
-    std::cout << records->size() << " dead letters in " << loaded->config.effective_dlq_topic()
-              << '\n';
-  }
-  if (unreadable > 0) {
-    std::cerr << unreadable << " records without imgpipe's headers were left out\n";
+    print_table(selection->records);
+    std::cout << selection->records.size() << " dead letters in "
+              << selection->config.effective_dlq_topic() << '\n';
   }
   return 0;
 }
 
 int run_dlq_replay(const CommonOptions& common, const DlqOptions& options) {
-  auto loaded = load(common, options);
-  if (!loaded) return 2;
-  int unreadable = 0;
-  auto records = read_dead_letters(loaded->config, loaded->filter, unreadable);
-  if (!records) {
-    std::cerr << "imgpipe dlq replay: " << records.error().message << '\n';
-    return 1;
-  }
-  const std::string& topic = loaded->config.kafka.topic;
+  int exit_code = 0;
+  auto selection = select(common, options, "imgpipe dlq replay", exit_code);
+  if (!selection) return exit_code;
+  const auto& records = selection->records;
+  const std::string& topic = selection->config.kafka.topic;
   if (options.dry_run) {
-    std::cout << "would replay " << records->size() << " dead letters to " << topic << '\n';
+    std::cout << "would replay " << records.size() << " dead letters to " << topic << '\n';
     return 0;
   }
-  auto producer = kafka::Producer::create(kafka_connection(loaded->config));
+  auto producer = kafka::Producer::create(kafka_connection(selection->config));
   if (!producer) {
     std::cerr << "imgpipe dlq replay: " << producer.error().message << '\n';
     return 1;
   }
   std::size_t replayed = 0;
-  for (const auto& record : records.value()) {
+  for (const auto& record : records) {
     const kafka::Headers headers = {
-        {"imgpipe.replayed_from", loaded->config.effective_dlq_topic() + "[" +
+        {"imgpipe.replayed_from", selection->config.effective_dlq_topic() + "[" +
                                       std::to_string(record.at.partition) + "]@" +
                                       std::to_string(record.at_offset)}};
     auto sent = producer.value()->produce(topic, record.key, record.value, headers);

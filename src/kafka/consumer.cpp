@@ -8,15 +8,6 @@
 namespace imgpipe::kafka {
 namespace {
 
-// Owns the TopicPartition objects of a librdkafka partition list.
-struct PartitionList {
-  std::vector<RdKafka::TopicPartition*> items;
-  PartitionList() = default;
-  PartitionList(const PartitionList&) = delete;
-  PartitionList& operator=(const PartitionList&) = delete;
-  ~PartitionList() { RdKafka::TopicPartition::destroy(items); }
-};
-
 std::vector<TopicPartition> to_domain(const std::vector<RdKafka::TopicPartition*>& partitions) {
   std::vector<TopicPartition> out;
   out.reserve(partitions.size());

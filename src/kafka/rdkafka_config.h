@@ -1,6 +1,6 @@
 // Glue to librdkafka's C++ API shared inside src/kafka: an RdKafka::Conf
-// from a property map (reporting the first property librdkafka rejects), and
-// a record turned into a kafka::Message. Internal to src/kafka.
+// from a property map (reporting the first property librdkafka rejects), an
+// owned partition list, and a record turned into a kafka::Message. Internal to src/kafka.
 #pragma once
 
 #include <librdkafka/rdkafkacpp.h>
@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "kafka/consumer.h"
@@ -16,6 +17,15 @@ namespace imgpipe::kafka {
 
 Result<std::unique_ptr<RdKafka::Conf>> make_config(
     const std::map<std::string, std::string>& properties);
+
+// Owns the TopicPartition objects of a librdkafka partition list.
+struct PartitionList {
+  std::vector<RdKafka::TopicPartition*> items;
+  PartitionList() = default;
+  PartitionList(const PartitionList&) = delete;
+  PartitionList& operator=(const PartitionList&) = delete;
+  ~PartitionList() { RdKafka::TopicPartition::destroy(items); }
+};
 
 // Copies key, payload, timestamp and headers of a record without an error.
 Message to_message(RdKafka::Message& record);  // headers() is not const

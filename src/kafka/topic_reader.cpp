@@ -11,14 +11,6 @@
 namespace imgpipe::kafka {
 namespace {
 
-struct Partitions {
-  std::vector<RdKafka::TopicPartition*> items;
-  Partitions() = default;
-  Partitions(const Partitions&) = delete;
-  Partitions& operator=(const Partitions&) = delete;
-  ~Partitions() { RdKafka::TopicPartition::destroy(items); }
-};
-
 Error kafka_failure(const std::string& what, RdKafka::ErrorCode code) {
   return make_error(code == RdKafka::ERR__TIMED_OUT ? Reason::timeout : Reason::kafka_error,
                     what + ": " + RdKafka::err2str(code));
@@ -55,7 +47,7 @@ Status read_topic(const Connection& connection, const std::string& topic,
 
   // The end of each partition now: what is produced later is not read.
   std::map<int, std::int64_t> end;
-  Partitions assignment;
+  PartitionList assignment;
   for (int partition = 0; partition < count.value(); ++partition) {
     std::int64_t low = 0, high = 0;
     const auto code = reader.query_watermark_offsets(topic, partition, &low, &high,
