@@ -28,7 +28,7 @@ def _consumer(brokers: str, group: str) -> Consumer:
 
 
 def topic_exists(brokers: str, topic: str) -> bool:
-    admin = AdminClient({"bootstrap.servers": brokers})
+    admin = AdminClient({"bootstrap.servers": brokers, "log_level": 3})
     return topic in admin.list_topics(timeout=10).topics
 
 

@@ -42,7 +42,7 @@ def _details(row: dict) -> list[str]:
     for check in row.get("checks", []):
         lines.append(f"- check {'ok' if check['ok'] else 'FAILED'}: {check['name']} — {check['detail']}")
     for key in ("idle", "dead_letter_source", "duplicates_basis", "crash_details", "notes",
-                "samples", "lost_in_minio_samples", "timeline", "readyz_during_stall",
+                "samples", "lost_in_minio_samples", "timeline", "readyz_during_stall", "readyz_max_latency_s",
                 "kill_moments_s", "kafka_down_s", "minio_down_s", "acked_before_kill",
                 "stalled_worker_partitions", "reuploaded_while_stopped", "stopped_s",
                 "sigterm_during_stall_exit_s", "poison_expected", "failed_log_lines"):

@@ -267,16 +267,33 @@ def same_key_race(sc: ScenarioRun) -> None:
 # ---------------------------------------------------------------- 8
 
 
-def _sample_readyz(sc: ScenarioRun, stop: threading.Event, samples: dict) -> None:
-    while not stop.is_set():
-        for worker in list(sc.fleet.workers.values()):
-            if worker.running() and not worker.expected_exit:
-                samples[worker.name][worker.readyz(timeout_s=2.0)] += 1
+READYZ_TIMEOUT_S = 10.0  # longer than the scenario's S3 request timeout (5 s)
+
+
+def _sample_readyz(worker, stop: threading.Event, samples: Counter, latencies: list) -> None:
+    """About once a second: /readyz's answer (or 'timeout'/'refused') and how long it took."""
+    while not stop.is_set() and worker.running() and not worker.expected_exit:
+        started = time.monotonic()
+        answer = worker.readyz(timeout_s=READYZ_TIMEOUT_S)
+        if worker.expected_exit:
+            return
+        samples[answer] += 1
+        latencies.append(time.monotonic() - started)
         stop.wait(1.0)
 
 
+def _start_samplers(sc: ScenarioRun, stop: threading.Event, samples: dict, latencies: dict):
+    threads = []
+    for worker in sc.fleet.running():
+        thread = threading.Thread(target=_sample_readyz, daemon=True,
+                                  args=(worker, stop, samples[worker.name], latencies[worker.name]))
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
 def _group_members(sc: ScenarioRun) -> int:
-    admin = AdminClient({"bootstrap.servers": sc.brokers})
+    admin = AdminClient({"bootstrap.servers": sc.brokers, "log_level": 3})
     future = admin.describe_consumer_groups([sc.group])[sc.group]
     return len(future.result(timeout=10).members)
 
@@ -284,14 +301,14 @@ def _group_members(sc: ScenarioRun) -> int:
 def store_stalled(sc: ScenarioRun) -> None:
     stall_s = sc.suite.scale.stall_s
     samples: dict[str, Counter] = defaultdict(Counter)
+    latencies: dict[str, list] = defaultdict(list)
 
     def fault(sc: ScenarioRun, duration: float) -> None:
         sc.sleep(duration * 0.3)
         stop = threading.Event()
-        sampler = threading.Thread(target=_sample_readyz, args=(sc, stop, samples), daemon=True)
         sc.suite.stack.pause_minio()
         paused_at = time.monotonic()
-        sampler.start()
+        samplers = _start_samplers(sc, stop, samples, latencies)
         try:
             sc.sleep(stall_s / 2)
             exit_s = sc.fleet.terminate(sc.fleet.workers["w1"], TERM_TIMEOUT_S)
@@ -306,14 +323,19 @@ def store_stalled(sc: ScenarioRun) -> None:
         finally:
             sc.suite.stack.resume_minio()
             stop.set()
-            sampler.join(10)
+            for thread in samplers:
+                thread.join(READYZ_TIMEOUT_S + 2)
         sc.extra["readyz_during_stall"] = {name: dict(c) for name, c in samples.items()}
+        sc.extra["readyz_max_latency_s"] = {name: round(max(v, default=0), 1)
+                                            for name, v in latencies.items()}
 
     sc.expect_no_dead_letters = True
     _run_with_fault(sc, 2, fault)
     for name, counts in sorted(samples.items()):
         sc.check(f"/readyz of {name} answered 503 during the stall", counts.get("503", 0) > 0,
-                 ", ".join(f"{code}: {n}" for code, n in sorted(counts.items())))
+                 ", ".join(f"{code}: {n}" for code, n in sorted(counts.items()))
+                 + f"; slowest answer {max(latencies[name], default=0):.1f}s"
+                 + f" (client timeout {READYZ_TIMEOUT_S:.0f}s)")
 
 
 ALL = [
