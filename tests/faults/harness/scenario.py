@@ -103,6 +103,8 @@ class ScenarioRun:
         self.dlq_topic = ""
         self.idle_outcome = ""
         self.expect_no_dead_letters = False
+        self.missing_keys: dict = {}
+        self.after_finish = None  # scenario checks that need the final state
 
     # ------------------------------------------------------------ set-up
 
@@ -132,7 +134,7 @@ class ScenarioRun:
             out.write(self._imgpipe("setup"))
         config = dict(line.split(" = ", 1) for line in self._imgpipe("config").splitlines()
                       if " = " in line)
-        self.dlq_topic = config.get("kafka.dlq_topic", f"{EVENT_TOPIC}.dlq")
+        self.dlq_topic = config.get("kafka.dlq_topic", "").strip() or f"{EVENT_TOPIC}.dlq"
         brokers = self.brokers
         self.topic_start = kafka_io.start_group_at_end(brokers, self.group, EVENT_TOPIC)
         self.dlq_start = kafka_io.end_offsets(brokers, self.dlq_topic)
@@ -244,6 +246,15 @@ class ScenarioRun:
         prefix = f"{self.source}/"
         return [r for r in records if r.key.startswith(prefix)], self.dlq_topic
 
+    def _write_ledger(self, lost: list[tuple[str, str]]) -> None:
+        """puts.jsonl: every PUT attempt (time, key, ETag, acknowledged, error, event seen)."""
+        lost_set = set(lost)
+        with open(os.path.join(self.dir, "puts.jsonl"), "w", encoding="utf-8") as out:
+            for put in self.ledger.puts:
+                out.write(json.dumps({"t": round(put.started, 3), "key": put.key, "md5": put.md5,
+                                      "acked": put.acked, "etag": put.etag, "error": put.error,
+                                      "event_lost": (put.key, put.etag) in lost_set}) + "\n")
+
     def finish(self) -> dict:
         """Stops the workers (measured), reads everything back and returns the result row."""
         self.fleet.terminate_all(timeout_s=35)
@@ -257,6 +268,13 @@ class ScenarioRun:
         events = kafka_io.event_versions(records, self.source)
         acked = {(p.key, p.etag) for p in self.ledger.puts if p.acked}
         lost = sorted(acked - events)
+        self._write_ledger(lost)
+        last = self.ledger.last_acked()
+        self.missing_keys = {k: last[k] for k in outputs.failed_keys.get("missing", [])}
+        no_event = [k for k, put in self.missing_keys.items() if (k, put.etag) in set(lost)]
+        self.extra["missing_without_event"] = len(no_event)
+        if self.after_finish is not None:
+            self.after_finish(self)
         self.extra["dead_letter_source"] = (f"topic {dlq_where}" if dlq else
                                             f"worker 'failed' log lines ({dlq_where} has none)")
         dead_lettered = dlq_reasons if dlq else logs.failed_reasons()

@@ -23,15 +23,18 @@ def _uploads(sc: ScenarioRun) -> int:
     return sc.suite.scale.uploads
 
 
-def _run_with_fault(sc: ScenarioRun, workers: int, fault, ops=None, threads: int = 6) -> None:
-    """Set-up, workers, uploads in the background, `fault(sc, duration)`, then idle."""
+def _run_with_fault(sc: ScenarioRun, workers: int, fault, ops=None, threads: int = 6,
+                    min_window_s: float = 0.0) -> None:
+    """Set-up, workers, uploads in the background (spread over at least `min_window_s`),
+    `fault(sc, duration)`, then idle."""
     sc.setup()
     sc.start_workers(workers)
     ops = ops if ops is not None else sc.photo_plan(_uploads(sc))
-    uploader = sc.uploader(threads)
+    window = max(sc.upload_seconds(len(ops)), min_window_s)
+    uploader = sc.uploader(threads, rate=len(ops) / window)
     uploader.start(ops)
-    fault(sc, sc.upload_seconds(len(ops)))
-    if not uploader.join(timeout_s=sc.upload_seconds(len(ops)) * 3 + 120):
+    fault(sc, window)
+    if not uploader.join(timeout_s=window * 3 + 180):
         sc.notes.append("the uploader did not finish in time; the rest of its plan was dropped")
     sc.idle_outcome = sc.wait_idle()
 
@@ -54,7 +57,8 @@ def kill9_worker(sc: ScenarioRun) -> None:
             sc.sleep(1.0)
         sc.extra["kill_moments_s"] = kills
 
-    _run_with_fault(sc, 1, fault)
+    # A restarted worker needs several seconds to rejoin: five kills need a minute of uploads.
+    _run_with_fault(sc, 1, fault, min_window_s=70)
 
 
 # ---------------------------------------------------------------- 2
@@ -79,14 +83,24 @@ def minio_killed(sc: ScenarioRun) -> None:
     def fault(sc: ScenarioRun, duration: float) -> None:
         sc.sleep(duration * 0.4)
         acked_before = sc.ledger.acked_count()
+        sc.extra["minio_killed_at"] = round(time.time(), 3)
         sc.suite.stack.kill_minio()
         sc.extra["acked_before_kill"] = acked_before
         sc.sleep(5)
         started = time.monotonic()
         sc.suite.stack.up()
         sc.extra["minio_down_s"] = round(5 + time.monotonic() - started, 1)
+        sc.extra["minio_restarted_at"] = round(time.time(), 3)
 
     _run_with_fault(sc, 2, fault)
+    sc.after_finish = _check_acked_before_kill
+
+
+def _check_acked_before_kill(sc: ScenarioRun) -> None:
+    killed_at = sc.extra["minio_killed_at"]
+    before = [k for k, put in sc.missing_keys.items() if put.started < killed_at]
+    sc.check("every upload acknowledged before the kill has its output", not before,
+             f"{len(before)} missing" + (": " + ", ".join(before[:10]) if before else ""))
 
 
 # ---------------------------------------------------------------- 4

@@ -106,12 +106,13 @@ class Uploader:
     """Runs a list of Ops on `threads` threads in the background."""
 
     def __init__(self, env: dict, bucket: str, ledger: Ledger, threads: int = 6,
-                 rate: float = 0.0):
+                 rate: float = 0.0, retry_for_s: float = 90.0):
         self.env = env
         self.bucket = bucket
         self.ledger = ledger
         self.threads = threads
         self.rate = RateLimit(rate)
+        self.retry_for_s = retry_for_s
         self._workers: list[threading.Thread] = []
         self._stop = threading.Event()
 
@@ -147,10 +148,19 @@ class Uploader:
                 return
             if op.delay_s:
                 time.sleep(op.delay_s)
-            self.rate.wait()
-            put = self._put(client, op)
+            put = self._put_until_acked(client, op)
             if op.delete and put.acked:
                 self._delete(client, op.key)
+
+    def _put_until_acked(self, client, op: Op) -> Put:
+        """Like a real client: a failed PUT is tried again (each attempt recorded) for a while."""
+        deadline = time.monotonic() + self.retry_for_s
+        while True:
+            self.rate.wait()
+            put = self._put(client, op)
+            if put.acked or time.monotonic() > deadline or self._stop.is_set():
+                return put
+            time.sleep(1.0)
 
     def _put(self, client, op: Op) -> Put:
         started = time.time()

@@ -32,10 +32,12 @@ class OutputReport:
     expected: int = 0
     status: Counter = field(default_factory=Counter)
     samples: dict[str, list[str]] = field(default_factory=dict)
+    failed_keys: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, key: str, status: str, detail: str) -> None:
         self.status[status] += 1
         if status != "ok":
+            self.failed_keys.setdefault(status, []).append(key)
             self.samples.setdefault(status, [])
             if len(self.samples[status]) < 15:
                 self.samples[status].append(f"{key}: {detail}")
