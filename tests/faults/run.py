@@ -116,6 +116,7 @@ def main() -> int:
                 print(f"faults: stopping the stack failed: {error}", file=sys.stderr)
     passed = sum(1 for row in rows if not row["problems"])
     meta = {"scale": scale.name, "seed": args.seed, "started": started, "commit": commit(),
+            "binary": os.path.abspath(args.binary),
             "wall_s": round(time.monotonic() - wall, 1), "passed": passed}
     report.write(rows, meta, args.results)
     report.write(rows, meta, out_dir)

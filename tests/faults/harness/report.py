@@ -56,7 +56,8 @@ def write(rows: list[dict], meta: dict, folder: str) -> None:
     with open(os.path.join(folder, "faults.json"), "w", encoding="utf-8") as out:
         json.dump({**meta, "scenarios": rows}, out, indent=2, sort_keys=False)
     lines = [f"# imgpipe fault suite ({meta['scale']})", "",
-             f"{meta['started']}, seed {meta['seed']}, imgpipe at {meta['commit']}, "
+             f"{meta['started']}, seed {meta['seed']}, suite at {meta['commit']}, "
+             f"binary {meta['binary']}, "
              f"wall time {meta['wall_s']:.0f} s. Passed: {meta['passed']}/{len(rows)}.", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(_cells(row)) + " |" for row in rows]
