@@ -15,6 +15,7 @@ JOBS ?= $(shell nproc)
 include mk/stack.mk
 include mk/k8s.mk
 include mk/image.mk
+include mk/faults.mk
 
 .PHONY: help deps build build-asan unit-test integration-test test demo bench format lint clean
 

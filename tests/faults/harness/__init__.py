@@ -1,0 +1,1 @@
+"""The imgpipe fault suite: a private stack, workers, uploads, faults, checks."""
