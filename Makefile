@@ -39,9 +39,10 @@ unit-test: build-asan ## unit tests only, under the sanitizers; no services need
 integration-test: build stack-up ## integration tests against the local Kafka and MinIO
 	@source $(STACK_ENV) && cd $(BUILD_DIR) && ctest -L integration --output-on-failure
 
-test: ## every test: unit (sanitized), integration (real stack), container image, Kubernetes manifests, lint
+test: ## every test: unit (sanitized), integration (real stack), short fault suite, container image, Kubernetes manifests, lint
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory integration-test
+	@$(MAKE) --no-print-directory test-faults-short
 	@$(MAKE) --no-print-directory test-image
 	@$(MAKE) --no-print-directory validate-k8s
 	@$(MAKE) --no-print-directory lint

@@ -79,6 +79,8 @@ int run_worker(const CommonOptions& common) {
   s3::Client probe_store(probe_options(*config));
   // Health asks the bucket of the first rule: the one the worker reads most.
   pipeline::ProbedStoreHealth health(probe_store, config->effective_rules().front().match.bucket);
+  health.refresh();
+  health.start_probing(std::chrono::seconds(1));
   auto producer = kafka::Producer::create(kafka_connection(*config));
   if (!producer) {
     observe::log_fields(spdlog::level::critical, "cannot start the Kafka producer",

@@ -135,7 +135,8 @@ JobStatus Job::handle(const kafka::Message& message, std::stop_token stop) {
     tally.failed();
     log_failure(parsed.error(), {{"topic", message.partition.topic},
                                  {"partition", message.partition.partition},
-                                 {"offset", message.offset}});
+                                 {"offset", message.offset},
+                                 {"message_key", message.key}});
     return dead_letter(message, parsed.error(), tally, stop);
   }
   std::optional<Error> failure;

@@ -1,45 +1,47 @@
 #include "pipeline/store_health.h"
 
+#include <condition_variable>
+
 #include "observe/metrics.h"
 
 namespace imgpipe::pipeline {
 
-ProbedStoreHealth::ProbedStoreHealth(s3::ObjectStore& probe_store, std::string bucket,
-                                     std::chrono::milliseconds fresh_for,
-                                     std::chrono::milliseconds retry_after)
-    : store_(probe_store),
-      bucket_(std::move(bucket)),
-      fresh_for_(fresh_for),
-      retry_after_(retry_after) {}
+ProbedStoreHealth::ProbedStoreHealth(s3::ObjectStore& probe_store, std::string bucket)
+    : store_(probe_store), bucket_(std::move(bucket)) {}
+
+ProbedStoreHealth::~ProbedStoreHealth() {
+  prober_.request_stop();
+}
 
 bool ProbedStoreHealth::reachable(std::string* detail) {
-  const auto answer = [&] {
-    std::lock_guard lock(mutex_);
-    if (detail != nullptr) *detail = detail_;
-    return reachable_;
-  };
-  std::unique_lock probing(probe_mutex_, std::try_to_lock);
-  if (!probing.owns_lock()) return answer();  // someone is asking the store right now
-  {
-    std::lock_guard lock(mutex_);
-    const auto age = std::chrono::steady_clock::now() - checked_at_;
-    if (checked_ && age <= (reachable_ ? fresh_for_ : retry_after_)) {
-      if (detail != nullptr) *detail = detail_;
-      return reachable_;
-    }
-  }
+  std::lock_guard lock(mutex_);
+  if (detail != nullptr) *detail = detail_;
+  return reachable_;
+}
+
+void ProbedStoreHealth::refresh() {
+  std::lock_guard probing(probe_mutex_);
   auto exists = store_.bucket_exists(bucket_);
+  const bool up = exists.ok() && exists.value();
   {
     std::lock_guard lock(mutex_);
-    reachable_ = exists.ok() && exists.value();
-    detail_ = exists.ok() ? (exists.value() ? "" : "bucket " + bucket_ + " does not exist")
-                          : exists.error().message;
-    checked_at_ = std::chrono::steady_clock::now();
-    checked_ = true;
+    reachable_ = up;
+    detail_ =
+        exists.ok() ? (up ? "" : "bucket " + bucket_ + " does not exist") : exists.error().message;
   }
-  observe::Metrics::global().store_reachable.unlabelled().set(exists.ok() && exists.value() ? 1
-                                                                                            : 0);
-  return answer();
+  observe::Metrics::global().store_reachable.unlabelled().set(up ? 1 : 0);
+}
+
+void ProbedStoreHealth::start_probing(std::chrono::milliseconds interval) {
+  prober_ = std::jthread([this, interval](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    while (!stop.stop_requested()) {
+      refresh();
+      std::unique_lock lock(mutex);
+      wake.wait_for(lock, stop, interval, [] { return false; });
+    }
+  });
 }
 
 }  // namespace imgpipe::pipeline
