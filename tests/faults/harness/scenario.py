@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from . import kafka_io, worker_logs
 from .corpus import Corpus, Photo
 from .procs import Fleet, Worker
-from .uploader import Ledger, Op, Uploader, s3_client
+from .uploader import Ledger, Op, ReadinessGate, Uploader, s3_client
 from .verify import Box, OutputChecker, aspect_differs, list_keys
 
 EVENT_TOPIC = "bucket-events"  # the topic the stack's MinIO publishes to (stack.sh)
@@ -177,9 +177,10 @@ class ScenarioRun:
         placed.sort(key=lambda item: item[0])
         return [op for _, op in placed]
 
-    def uploader(self, threads: int = 6, rate: float | None = None) -> Uploader:
+    def uploader(self, threads: int = 6, rate: float | None = None,
+                 gate: ReadinessGate | None = None) -> Uploader:
         return Uploader(self.suite.client_env, self.source, self.ledger, threads,
-                        self.suite.scale.rate if rate is None else rate)
+                        self.suite.scale.rate if rate is None else rate, gate=gate)
 
     def upload_seconds(self, uploads: int) -> float:
         return uploads / self.suite.scale.rate

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.request
 import zlib
 from dataclasses import dataclass
 
@@ -102,17 +103,50 @@ class RateLimit:
             time.sleep(delay)
 
 
+class ReadinessGate:
+    """What a load balancer (a Kubernetes Service with MinIO's readiness probe on
+    /minio/health/cluster) does for its clients: no request reaches MinIO while
+    it is not ready. After a restart MinIO serves S3 before it has loaded the
+    buckets' notification rules, and uploads in that window produce no event;
+    the cluster check answers 503 until the rules are loaded."""
+
+    def __init__(self, endpoint: str, fresh_s: float = 0.05):
+        self.url = endpoint.rstrip("/") + "/minio/health/cluster"
+        self.fresh_s = fresh_s
+        self._lock = threading.Lock()
+        self._open_until = 0.0
+
+    def wait(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            with self._lock:
+                if time.monotonic() < self._open_until:
+                    return
+                if self._ready():
+                    self._open_until = time.monotonic() + self.fresh_s
+                    return
+            time.sleep(0.05)
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url, timeout=0.5) as response:
+                return response.status == 200
+        except Exception:  # noqa: BLE001 - refused, 503, timeout: not ready
+            return False
+
+
 class Uploader:
     """Runs a list of Ops on `threads` threads in the background."""
 
     def __init__(self, env: dict, bucket: str, ledger: Ledger, threads: int = 6,
-                 rate: float = 0.0, retry_for_s: float = 90.0):
+                 rate: float = 0.0, retry_for_s: float = 90.0,
+                 gate: ReadinessGate | None = None):
         self.env = env
         self.bucket = bucket
         self.ledger = ledger
         self.threads = threads
         self.rate = RateLimit(rate)
         self.retry_for_s = retry_for_s
+        self.gate = gate
         self._workers: list[threading.Thread] = []
         self._stop = threading.Event()
 
@@ -157,6 +191,8 @@ class Uploader:
         deadline = time.monotonic() + self.retry_for_s
         while True:
             self.rate.wait()
+            if self.gate is not None:
+                self.gate.wait(self._stop)
             put = self._put(client, op)
             if put.acked or time.monotonic() > deadline or self._stop.is_set():
                 return put
