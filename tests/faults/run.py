@@ -78,6 +78,18 @@ def run_one(suite: Suite, index: int, name: str, function, settings: dict) -> di
     return row
 
 
+def start_suite(stack: Stack, rows: list, args, photos, scale, run_id: str, out_dir: str):
+    """The shared Suite once the stack is up; None (and an error row) when it cannot start."""
+    try:
+        stack.up()
+    except (RuntimeError, subprocess.TimeoutExpired) as error:
+        rows.append({"name": "stack", "error": str(error), "problems": [f"stack: {error}"]})
+        print(f"faults: the stack did not start: {error}", file=sys.stderr, flush=True)
+        return None
+    return Suite(REPO, args.binary, stack, photos, scale, args.seed, run_id, out_dir,
+                 stack.client_env())
+
+
 def selected(only: str) -> list[tuple[int, str, object, dict]]:
     wanted = {int(n) for n in only.split(",") if n.strip()}
     return [(i + 1, name, fn, settings) for i, (name, fn, settings) in enumerate(scenarios.ALL)
@@ -102,10 +114,8 @@ def main() -> int:
     try:
         print(f"faults: {scale.name} suite, results in {out_dir}", flush=True)
         photos = corpus.load(os.path.join(args.cache, "faults-corpus"), seed=args.seed)
-        stack.up()
-        suite = Suite(REPO, args.binary, stack, photos, scale, args.seed, run_id, out_dir,
-                      stack.client_env())
-        for index, name, function, settings in selected(args.only):
+        suite = start_suite(stack, rows, args, photos, scale, run_id, out_dir)
+        for index, name, function, settings in selected(args.only) if suite else []:
             rows.append(run_one(suite, index, name, function, settings))
     finally:
         procs.kill_all()

@@ -256,33 +256,54 @@ class ScenarioRun:
                                       "acked": put.acked, "etag": put.etag, "error": put.error,
                                       "event_lost": (put.key, put.etag) in lost_set}) + "\n")
 
+    def _lost_events(self) -> list[tuple[str, str]]:
+        """Acknowledged (key, ETag) pairs with no event in the topic."""
+        records = kafka_io.read_from(self.brokers, EVENT_TOPIC, self.topic_start)
+        events = kafka_io.event_versions(records, self.source)
+        acked = {(p.key, p.etag) for p in self.ledger.puts if p.acked}
+        return sorted(acked - events)
+
+    def _explain_missing(self, outputs, lost: list[tuple[str, str]]) -> None:
+        last = self.ledger.last_acked()
+        self.missing_keys = {k: last[k] for k in outputs.failed_keys.get("missing", [])}
+        lost_set = set(lost)
+        self.extra["missing_without_event"] = sum(
+            1 for k, put in self.missing_keys.items() if (k, put.etag) in lost_set)
+
+    def _dead_lettered(self, logs) -> tuple[dict, int]:
+        """Reason -> count from the dead-letter topic, or from the log when it has none."""
+        dlq, where = self.dead_letters()
+        self.extra["dead_letter_source"] = (f"topic {where}" if dlq else
+                                            f"worker 'failed' log lines ({where} has none)")
+        counts = (dict(Counter(r.headers.get("imgpipe.errors.reason", "?") for r in dlq))
+                  if dlq else logs.failed_reasons())
+        if self.expect_no_dead_letters:
+            self.check("nothing dead-lettered because of the outage", not counts,
+                       json.dumps(counts, sort_keys=True))
+        return counts, len(dlq)
+
+    def _process_fields(self) -> dict:
+        record = self.fleet.record
+        return {
+            "crashes": len(record.crashes),
+            "crash_details": [f"{c.worker} at {c.at_s:.1f}s: {c.what}" for c in record.crashes],
+            "kill9": record.kills,
+            "sigterms": record.terms,
+            "max_exit_s": round(max(record.exit_times, default=0.0), 2),
+        }
+
     def finish(self) -> dict:
         """Stops the workers (measured), reads everything back and returns the result row."""
         self.fleet.terminate_all(timeout_s=35)
         logs = worker_logs.summarise(self.log_dir, self.source)
-        dlq, dlq_where = self.dead_letters()
-        dlq_reasons = dict(Counter(r.headers.get("imgpipe.errors.reason", "?") for r in dlq))
-        expected = sorted(self.expected_keys())
-        outputs = self.checker().check(expected)
-        duplicates, basis = logs.duplicates()
-        records = kafka_io.read_from(self.brokers, EVENT_TOPIC, self.topic_start)
-        events = kafka_io.event_versions(records, self.source)
-        acked = {(p.key, p.etag) for p in self.ledger.puts if p.acked}
-        lost = sorted(acked - events)
+        outputs = self.checker().check(sorted(self.expected_keys()))
+        lost = self._lost_events()
         self._write_ledger(lost)
-        last = self.ledger.last_acked()
-        self.missing_keys = {k: last[k] for k in outputs.failed_keys.get("missing", [])}
-        no_event = [k for k, put in self.missing_keys.items() if (k, put.etag) in set(lost)]
-        self.extra["missing_without_event"] = len(no_event)
+        self._explain_missing(outputs, lost)
         if self.after_finish is not None:
             self.after_finish(self)
-        self.extra["dead_letter_source"] = (f"topic {dlq_where}" if dlq else
-                                            f"worker 'failed' log lines ({dlq_where} has none)")
-        dead_lettered = dlq_reasons if dlq else logs.failed_reasons()
-        if self.expect_no_dead_letters:
-            self.check("nothing dead-lettered because of the outage", not dead_lettered,
-                       json.dumps(dead_lettered, sort_keys=True))
-        record = self.fleet.record
+        dead_lettered, dlq_records = self._dead_lettered(logs)
+        duplicates, basis = logs.duplicates()
         return {
             "name": self.name,
             "uploaded": self.ledger.attempted(),
@@ -295,13 +316,9 @@ class ScenarioRun:
             "duplicates": duplicates,
             "duplicates_basis": basis,
             "dead_lettered": dead_lettered,
-            "dead_letter_topic_records": len(dlq),
+            "dead_letter_topic_records": dlq_records,
             "failed_log_lines": logs.failed_reasons(),
-            "crashes": len(record.crashes),
-            "crash_details": [f"{c.worker} at {c.at_s:.1f}s: {c.what}" for c in record.crashes],
-            "kill9": record.kills,
-            "sigterms": record.terms,
-            "max_exit_s": round(max(record.exit_times, default=0.0), 2),
+            **self._process_fields(),
             "wall_s": round(time.monotonic() - self.started, 1),
             "lost_in_minio": len(lost),
             "lost_in_minio_samples": [f"{k} {e}" for k, e in lost[:10]],

@@ -49,6 +49,8 @@ class Stack:
             "KAFKA_CONTROLLER_PORT": str(self.config.kafka_controller_port),
             "MINIO_PORT": str(self.config.minio_port),
             "MINIO_CONSOLE_PORT": str(self.config.minio_console_port),
+            # A loaded 2-core machine can take longer than stack.sh's 60 s default.
+            "STACK_START_TIMEOUT": os.environ.get("STACK_START_TIMEOUT", "180"),
         })
         return env
 
