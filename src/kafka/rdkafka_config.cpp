@@ -1,11 +1,59 @@
 #include "kafka/rdkafka_config.h"
 
+#include <spdlog/spdlog.h>
+
 namespace imgpipe::kafka {
+namespace {
+
+spdlog::level::level_enum level_of(RdKafka::Event::Severity severity) {
+  switch (severity) {
+    case RdKafka::Event::EVENT_SEVERITY_EMERG:
+    case RdKafka::Event::EVENT_SEVERITY_ALERT:
+    case RdKafka::Event::EVENT_SEVERITY_CRITICAL: return spdlog::level::critical;
+    case RdKafka::Event::EVENT_SEVERITY_ERROR: return spdlog::level::err;
+    case RdKafka::Event::EVENT_SEVERITY_WARNING: return spdlog::level::warn;
+    case RdKafka::Event::EVENT_SEVERITY_NOTICE:
+    case RdKafka::Event::EVENT_SEVERITY_INFO: return spdlog::level::info;
+    case RdKafka::Event::EVENT_SEVERITY_DEBUG: return spdlog::level::debug;
+  }
+  return spdlog::level::info;
+}
+
+// librdkafka's log and error events as log lines. One instance serves every
+// client: it holds no state, and librdkafka calls it from its own threads.
+class LogBridge final : public RdKafka::EventCb {
+ public:
+  void event_cb(RdKafka::Event& event) override {
+    switch (event.type()) {
+      case RdKafka::Event::EVENT_LOG:
+        spdlog::log(level_of(event.severity()), "librdkafka {}: {}", event.fac(), event.str());
+        break;
+      case RdKafka::Event::EVENT_ERROR:
+        // Mostly the same news as a log event (connection refused, all
+        // brokers down), retried by librdkafka itself; callers see what
+        // matters through their own results. Only a fatal one stands out.
+        spdlog::log(event.fatal() ? spdlog::level::critical : spdlog::level::debug,
+                    "librdkafka error: {}: {}", RdKafka::err2str(event.err()), event.str());
+        break;
+      default: break;
+    }
+  }
+};
+
+LogBridge& log_bridge() {
+  static LogBridge bridge;
+  return bridge;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<RdKafka::Conf>> make_config(
     const std::map<std::string, std::string>& properties) {
   std::unique_ptr<RdKafka::Conf> config(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string error;
+  if (config->set("event_cb", &log_bridge(), error) != RdKafka::Conf::CONF_OK) {
+    return make_error(Reason::invalid_config, "event_cb: " + error);
+  }
   for (const auto& [name, value] : properties) {
     if (config->set(name, value, error) != RdKafka::Conf::CONF_OK) {
       return make_error(Reason::invalid_config, "kafka property " + name + ": " + error);

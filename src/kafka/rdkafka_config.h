@@ -15,6 +15,8 @@
 
 namespace imgpipe::kafka {
 
+// The Conf also routes librdkafka's own log lines and errors into spdlog
+// (JSON lines like the rest of imgpipe's log) instead of raw text on stderr.
 Result<std::unique_ptr<RdKafka::Conf>> make_config(
     const std::map<std::string, std::string>& properties);
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "integration/stack.h"
 #include "kafka/producer.h"
@@ -156,6 +157,30 @@ TEST_F(Delivery, ADeletedSourceTakesItsOutputsAlongAReuploadedOneKeepsThem) {
       << testing_support::read_file(log_);
   EXPECT_EQ(metric("imgpipe_outputs_deleted_total"), 1) << testing_support::read_file(log_);
   EXPECT_EQ(testing_support::decode(client_.get_object(target_, "back.jpg")->body).width, 300);
+}
+
+// Regression test: librdkafka wrote its own lines ("%3|...|FAIL|...") on
+// stderr, which broke every reader of the JSON-lines log (make demo's jq
+// among them) whenever a broker was unreachable or still loading.
+TEST(WorkerLog, EveryLineIsJsonEvenWhileKafkaIsUnreachable) {
+  const std::string log = "/tmp/" + unique_name("unreachable-kafka") + ".log";
+  auto env = worker_env("raw", "processed", unique_name("g"), free_port());
+  env["IMGPIPE_KAFKA_BROKERS"] = "127.0.0.1:" + std::to_string(free_port());
+  ChildProcess worker({IMGPIPE_BINARY, "run"}, env, log);
+  std::this_thread::sleep_for(2s);
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(30s), 0);
+  std::istringstream lines(testing_support::read_file(log));
+  int count = 0, librdkafka = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    ++count;
+    const auto parsed = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(parsed.is_discarded()) << "not JSON: " << line;
+    if (parsed.value("msg", "").starts_with("librdkafka")) ++librdkafka;
+  }
+  EXPECT_GT(count, 0);
+  EXPECT_GT(librdkafka, 0) << "the refused connections are logged, as JSON";
 }
 
 }  // namespace
