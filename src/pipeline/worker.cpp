@@ -233,7 +233,6 @@ void Worker::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bo
   const std::set<kafka::TopicPartition> taken(partitions.begin(), partitions.end());
   // Not started yet: the next owner does them, sooner than we would.
   drop_queued(taken);
-  if (lost) cancel_running(taken);
   // While stopping, finish_in_flight() already spent the grace: closing the
   // consumer revokes everything, and waiting again would double the time a
   // SIGTERM takes.
@@ -248,7 +247,6 @@ void Worker::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bo
     if (!wait_until(drained_all, deadline)) {
       observe::log_fields(spdlog::level::warn, "revoked with work in flight; it will be redone",
                           {{"partitions", describe(partitions)}});
-      cancel_running(taken);
     }
   }
   drain_completions();
@@ -257,6 +255,7 @@ void Worker::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bo
     assigned_.erase(partition);
     paused_.erase(partition);  // not ours to resume any more
   }
+  // Whatever still runs for them (all of it when lost: no wait above) stops now.
   cancel_running(taken);
   publish_paused();
   observe::log_fields(spdlog::level::info, lost ? "partitions lost" : "partitions revoked",
