@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/time_text.h"
 #include "common/result.h"
 
 namespace imgpipe::cli {
@@ -21,10 +22,6 @@ struct DlqOptions {
   bool json = false;       // list --json
   bool dry_run = false;    // replay --dry-run
 };
-
-// --since as Unix milliseconds; invalid_config with what is accepted.
-Result<std::int64_t> parse_since(const std::string& text,
-                                 std::chrono::system_clock::time_point now);
 
 int run_dlq_list(const CommonOptions& common, const DlqOptions& options);
 int run_dlq_replay(const CommonOptions& common, const DlqOptions& options);

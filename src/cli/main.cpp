@@ -4,6 +4,7 @@
 #include <exception>
 #include <iostream>
 
+#include "cli/backfill.h"
 #include "cli/commands.h"
 #include "cli/dlq.h"
 
@@ -85,7 +86,72 @@ int parse_and_run(int argc, char** argv) {
   add_filters(dlq_replay);
   dlq_replay->add_flag("--dry-run", dlq_options.dry_run, "Only count what would be replayed");
 
+  BackfillOptions backfill_options;
+  auto* backfill = app.add_subcommand(
+      "backfill",
+      "Find source objects whose outputs are missing, stale (another ETag) or, with --changed,\n"
+      "made by another recipe, and enqueue them as synthetic events for the workers (or process\n"
+      "them here with --direct). Resumable: run it again to continue; exit 0 when all was\n"
+      "enqueued or up to date, 1 on a runtime failure, 2 on bad arguments");
+  add_config(backfill);
+  backfill->add_option("--bucket", backfill_options.bucket,
+                       "Only this source bucket (default: every rule's)");
+  backfill->add_option("--prefix", backfill_options.prefix,
+                       "Only keys under this prefix (default: what the rules' prefixes share)");
+  backfill->add_option("--since", backfill_options.since,
+                       "Only objects modified since a UTC time (2026-12-01T10:00:00Z) or an age "
+                       "(90s, 30m, 2h, 7d)");
+  backfill->add_flag("--changed", backfill_options.changed,
+                     "Also redo outputs made by another recipe than the rules' current one");
+  backfill->add_flag("--force", backfill_options.force,
+                     "Redo every matched object, up to date or not");
+  backfill->add_flag("--dry-run", backfill_options.dry_run,
+                     "Only count, and show the first keys of each class; write nothing");
+  backfill->add_flag("--direct", backfill_options.direct,
+                     "Process in this process instead of enqueuing (no workers needed)");
+  backfill->add_option("--rate", backfill_options.rate,
+                       "At most this many objects enqueued per second (default: no limit)")
+      ->check(CLI::Range(0.0, 1e6));
+  backfill->add_flag("--restart", backfill_options.restart,
+                     "Forget the checkpoint of this backfill and start from the beginning");
+  backfill->add_option("--checkpoint", backfill_options.checkpoint,
+                       "Checkpoint file (default: $IMGPIPE_STATE_DIR or ~/.local/state/imgpipe, "
+                       "one file per distinct command)");
+  backfill->add_option("--page-size", backfill_options.page_size,
+                       "Objects per listing page, and per checkpoint")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  backfill->add_option("--concurrency", backfill_options.concurrency,
+                       "Objects checked (and enqueued) at once (--direct: pipeline.workers)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  backfill->add_flag("--json", backfill_options.json, "The summary as one JSON object on stdout");
+  backfill->add_option("--progress-interval", backfill_options.progress_seconds,
+                       "Seconds between JSON progress lines on stderr when it is no terminal")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+
+  ReconcileOptions reconcile_options;
+  auto* reconcile = app.add_subcommand(
+      "reconcile",
+      "Run the backfill check periodically and enqueue what is missing or stale, so that a lost\n"
+      "event costs at most one interval; metrics on /metrics (imgpipe_reconcile_*)");
+  add_config(reconcile);
+  reconcile->add_option("--every", reconcile_options.every, "Interval: 90s, 30m, 1h, 1d")
+      ->capture_default_str();
+  reconcile->add_flag("--once", reconcile_options.once,
+                      "One run, then exit with backfill's status (for a CronJob)");
+  reconcile->add_flag("--changed", reconcile_options.changed,
+                      "Also redo outputs made by another recipe");
+  reconcile->add_option("--rate", reconcile_options.rate, "At most this many objects per second")
+      ->check(CLI::Range(0.0, 1e6));
+  reconcile->add_option("--http-listen", reconcile_options.http_listen,
+                        "Where /metrics is served (default: http_listen of the configuration)");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (*backfill) return run_backfill(common, backfill_options);
+  if (*reconcile) return run_reconcile(common, reconcile_options);
 
   if (*dlq_list) return run_dlq_list(common, dlq_options);
   if (*dlq_replay) return run_dlq_replay(common, dlq_options);

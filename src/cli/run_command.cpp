@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <array>
-#include <csignal>
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/signals.h"
 #include "cli/wiring.h"
 #include "image/runtime.h"
 #include "kafka/consumer.h"
@@ -22,32 +22,6 @@
 
 namespace imgpipe::cli {
 namespace {
-
-// Blocks SIGINT/SIGTERM in every thread (call before starting any) and lets
-// one watcher thread turn them into a stop request.
-class SignalWatcher {
- public:
-  SignalWatcher() {
-    sigemptyset(&signals_);
-    sigaddset(&signals_, SIGINT);
-    sigaddset(&signals_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
-  }
-
-  void start(std::function<void(int)> on_signal) {
-    thread_ = std::jthread([this, on_signal = std::move(on_signal)](std::stop_token stop) {
-      const timespec tick{0, 200'000'000};
-      while (!stop.stop_requested()) {
-        const int signal = sigtimedwait(&signals_, nullptr, &tick);
-        if (signal > 0) on_signal(signal);
-      }
-    });
-  }
-
- private:
-  sigset_t signals_{};
-  std::jthread thread_;
-};
 
 // Who dead-letters a message: the static member id, else host and pid.
 std::string worker_id(const pipeline::Config& config) {

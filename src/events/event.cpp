@@ -87,6 +87,26 @@ EventKind classify_event_name(std::string_view name) {
   return EventKind::other;
 }
 
+std::string query_escape(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool alphanumeric = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (alphanumeric || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(c);
+    } else if (c == ' ') {
+      out.push_back('+');
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0xF]);
+    }
+  }
+  return out;
+}
+
 Result<std::string> query_unescape(std::string_view escaped) {
   std::string out;
   out.reserve(escaped.size());

@@ -42,6 +42,10 @@ Result<std::vector<ObjectEvent>> parse_event_message(std::string_view json);
 // Fails on a truncated or non-hex escape.
 Result<std::string> query_unescape(std::string_view escaped);
 
+// The inverse, Go's url.QueryEscape as MinIO applies it to event keys:
+// A-Z a-z 0-9 - _ . ~ kept, space as '+', every other byte %XX (upper case).
+std::string query_escape(std::string_view text);
+
 EventKind classify_event_name(std::string_view event_name);
 
 }  // namespace imgpipe::events

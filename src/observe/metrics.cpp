@@ -154,6 +154,12 @@ std::string Metrics::render() const {
   render_simple(out, in_flight, "gauge");
   render_simple(out, paused_partitions, "gauge");
   render_simple(out, store_reachable, "gauge");
+  render_simple(out, reconcile_runs, "counter");
+  render_simple(out, reconcile_checked, "counter");
+  render_simple(out, reconcile_found, "counter");
+  render_simple(out, reconcile_enqueued, "counter");
+  render_simple(out, reconcile_last_run, "gauge");
+  render_simple(out, reconcile_last_duration, "gauge");
   render_histogram(out, latency);
   render_histogram(out, stage_latency);
   return out.str();

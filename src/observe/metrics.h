@@ -122,6 +122,21 @@ class Metrics {
   Family<Gauge> store_reachable{
       "imgpipe_object_store_reachable",
       "1 while the object store answers its health probe, 0 during an outage", ""};
+  // `imgpipe reconcile`: what its periodic backfill checks find.
+  Family<Counter> reconcile_runs{"imgpipe_reconcile_runs_total",
+                                 "Reconciliation runs, by outcome (complete, failed)", "outcome"};
+  Family<Counter> reconcile_checked{"imgpipe_reconcile_objects_checked_total",
+                                    "Source objects a rule takes, checked by reconciliation", ""};
+  Family<Counter> reconcile_found{"imgpipe_reconcile_objects_found_total",
+                                  "Objects reconciliation classified, by class (missing, stale, "
+                                  "outdated, up_to_date, collision, own_output)",
+                                  "class"};
+  Family<Counter> reconcile_enqueued{"imgpipe_reconcile_enqueued_total",
+                                     "Synthetic events reconciliation put on the event topic", ""};
+  Family<Gauge> reconcile_last_run{"imgpipe_reconcile_last_run_timestamp_seconds",
+                                   "When the last reconciliation run ended (Unix time)", ""};
+  Family<Gauge> reconcile_last_duration{"imgpipe_reconcile_last_run_duration_seconds",
+                                        "How long the last reconciliation run took", ""};
   Family<Histogram> latency{"imgpipe_processing_seconds",
                             "Time from message received to output written",
                             "",

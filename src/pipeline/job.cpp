@@ -8,6 +8,7 @@
 
 #include "observe/log.h"
 #include "observe/metrics.h"
+#include "pipeline/recipe_fingerprint.h"
 
 namespace imgpipe::pipeline {
 namespace {
@@ -63,30 +64,11 @@ bool matches_removed(const Match& match, const ObjectRef& object) {
   return matches(by_key, object);
 }
 
-bool uses_output_format(const Output& output) {
-  return output.key_template.find("{format}") != std::string::npos;
-}
-
-// The keys `output` can write for `event`: one, or, when the key has the
-// output format in it and the format is the source's (keep), one per format.
-std::vector<std::string> candidate_keys(const Output& output, const events::ObjectEvent& event) {
-  std::vector<std::string> extensions;
-  if (output.recipe.encoder.format != "keep" || !uses_output_format(output)) {
-    extensions.emplace_back(output.recipe.encoder.format == "keep"
-                                ? ""
-                                : image::format_extension(output.recipe.encoder.format));
-  } else {
-    for (const auto& format : image::format_names()) {
-      extensions.emplace_back(image::format_extension(format));
-    }
-  }
-  std::vector<std::string> keys;
-  for (const auto& extension : extensions) {
-    auto key =
-        render_key(output.key_template, KeyParts{event.key, event.etag, output.name, extension});
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
-  }
-  return keys;
+// `imgpipe backfill --force` marks its events: render even what is up to date.
+bool is_forced(const kafka::Message& message) {
+  return std::any_of(message.headers.begin(), message.headers.end(), [](const auto& header) {
+    return header.first == kBackfillHeader && header.second == kBackfillForced;
+  });
 }
 
 double default_unit_random() {
@@ -111,6 +93,7 @@ bool RealSleeper::sleep_for(std::chrono::milliseconds duration, std::stop_token 
 }
 
 struct Job::Tally {
+  bool force = false;        // rewrite outputs even when up to date (backfill --force)
   int attempts = 1;          // requests tried for this message, the first included
   int counted_failures = 0;  // transient failures of its own (not during an outage)
   std::optional<std::chrono::system_clock::time_point> first_failure;
@@ -130,6 +113,7 @@ Job::Job(const Config& config, JobDeps deps)
 
 JobStatus Job::handle(const kafka::Message& message, std::stop_token stop) {
   Tally tally;
+  tally.force = is_forced(message);
   auto parsed = events::parse_event_message(message.payload);
   if (!parsed) {
     tally.failed();
@@ -255,7 +239,10 @@ std::optional<Result<WriteDecision>> Job::write_one(const std::string& bucket,
     } else if (head->error().reason != Reason::object_missing) {
       return Result<WriteDecision>(head->error());
     }
-    const WriteDecision decision = decide_write(existing, source);
+    const auto recipe = put.metadata.find(kRecipeMetadata);
+    WriteDecision decision = decide_write(
+        existing, source, recipe == put.metadata.end() ? std::string() : recipe->second);
+    if (decision == WriteDecision::up_to_date && tally.force) decision = WriteDecision::write;
     if (decision == WriteDecision::collision) {
       const auto recorded = existing->metadata.find(kSourceKeyMetadata);
       return Result<WriteDecision>(make_error(
@@ -305,6 +292,8 @@ std::optional<Result<WriteDecision>> Job::write(const Product& product, const So
   s3::PutRequest sidecar;
   sidecar.content_type = "application/json";
   sidecar.metadata = recorded;
+  // The sidecar describes the image: it is as current as the image's recipe.
+  sidecar.metadata[kRecipeMetadata] = product.metadata.at(kRecipeMetadata);
   sidecar.body = product.sidecar_body;
   sidecar.stop = stop;
   auto stored = write_one(product.bucket, product.sidecar_key, sidecar, source, tally, stop);
@@ -390,13 +379,16 @@ bool Job::outputs_up_to_date(const events::ObjectEvent& event,
   const SourceVersion source{event.bucket, event.key, event.etag, event.sequencer};
   for (const Rule* rule : rules) {
     for (const Output& output : rule->outputs) {
-      const auto keys = candidate_keys(output, event);
+      const auto keys = output_keys(output, event.key, event.etag);
       if (keys.size() != 1) return false;  // the format comes from the source: unknown yet
+      const std::string recipe = recipe_fingerprint(output);
       std::vector<std::string> objects = {keys.front()};
       if (output.sidecar) objects.push_back(keys.front() + ".json");
       for (const auto& key : objects) {
         auto info = deps_.store.head_object(output.bucket, key, stop);
-        if (!info || decide_write(info.value(), source) != WriteDecision::up_to_date) return false;
+        if (!info || decide_write(info.value(), source, recipe) != WriteDecision::up_to_date) {
+          return false;
+        }
       }
     }
   }
@@ -423,7 +415,7 @@ Job::EventOutcome Job::process_object(const events::ObjectEvent& event,
                                                        std::to_string(limits_.max_input_bytes)));
   }
   // Redelivered after a crash, or a tagging/retention event: no work at all.
-  if (outputs_up_to_date(event, rules, stop)) {
+  if (!tally.force && outputs_up_to_date(event, rules, stop)) {
     count_skip("up_to_date", event);
     return {};
   }
@@ -506,7 +498,7 @@ Job::EventOutcome Job::remove_outputs(const events::ObjectEvent& event, Tally& t
   int removed = 0;
   for (const Rule* rule : rules) {
     for (const Output& output : rule->outputs) {
-      for (const auto& key : candidate_keys(output, event)) {
+      for (const auto& key : output_keys(output, event.key, event.etag)) {
         std::vector<std::string> objects = {key};
         if (output.sidecar) objects.push_back(key + ".json");
         for (const auto& target : objects) {

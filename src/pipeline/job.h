@@ -26,7 +26,8 @@
 //     does not move, the message is delivered again.
 //
 // Every output is written conditionally (write_decision.h): never over a
-// newer rendering, never over another source's output.
+// newer rendering, never over another source's output; the same source
+// version made by another recipe (recipe_fingerprint.h) is rewritten.
 //
 // Thread-safety: handle() may run on many threads at once; the ObjectStore,
 // Sleeper, DeadLetterSink and StoreHealth must be thread-safe.
@@ -48,6 +49,13 @@
 #include "s3/object_store.h"
 
 namespace imgpipe::pipeline {
+
+// The Kafka header `imgpipe backfill` puts on its synthetic events; its value
+// is why the object was enqueued (missing, stale, outdated or forced).
+// "forced" makes the job render and write every output even when it is up
+// to date; the other values change nothing (the event is an ordinary one).
+inline constexpr const char* kBackfillHeader = "imgpipe.backfill";
+inline constexpr const char* kBackfillForced = "forced";
 
 // The seam for back-off sleeps. Returns false when stop was requested.
 class Sleeper {

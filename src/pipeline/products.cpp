@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/ascii.h"
+#include "pipeline/recipe_fingerprint.h"
 
 namespace imgpipe::pipeline {
 
@@ -20,6 +21,27 @@ std::vector<const Rule*> matching_rules(const std::vector<Rule>& rules, const Ob
     if (matches(rule.match, object)) out.push_back(&rule);
   }
   return out;
+}
+
+std::vector<std::string> output_keys(const Output& output, const std::string& key,
+                                     const std::string& etag) {
+  const bool keep = output.recipe.encoder.format == "keep";
+  std::vector<std::string> extensions;
+  if (!keep || output.key_template.find("{format}") == std::string::npos) {
+    extensions.emplace_back(keep ? "" : image::format_extension(output.recipe.encoder.format));
+  } else {
+    for (const auto& format : image::format_names()) {
+      extensions.emplace_back(image::format_extension(format));
+    }
+  }
+  std::vector<std::string> keys;
+  for (const auto& extension : extensions) {
+    auto rendered = render_key(output.key_template, KeyParts{key, etag, output.name, extension});
+    if (std::find(keys.begin(), keys.end(), rendered) == keys.end()) {
+      keys.push_back(std::move(rendered));
+    }
+  }
+  return keys;
 }
 
 namespace {
@@ -77,6 +99,7 @@ Result<Product> produce(const Output& output, const ObjectRef& source, std::stri
 
   product.metadata = output.metadata;
   product.metadata[kSourceEtagMetadata] = etag.empty() ? "unknown" : etag;
+  product.metadata[kRecipeMetadata] = recipe_fingerprint(output);
   product.metadata["imgpipe-variant"] = output.name;
   product.metadata["imgpipe-format"] = product.facts.format;
   product.metadata["imgpipe-width"] = std::to_string(product.facts.width);

@@ -41,6 +41,12 @@ struct Product {
 // Rules whose match takes the object, in configuration order.
 std::vector<const Rule*> matching_rules(const std::vector<Rule>& rules, const ObjectRef& object);
 
+// The keys `output` can write for the source `key`: one, or, when the key
+// template has {format} in it and the format is the source's (keep), one per
+// format imgpipe writes (which one is known only after decoding).
+std::vector<std::string> output_keys(const Output& output, const std::string& key,
+                                     const std::string& etag);
+
 // Renders one output of one source object. `etag` is the source's ETag.
 // Each output decodes the source itself: with shrink-on-load a JPEG decoded
 // at 1/8 scale for a thumbnail costs far less than sharing one full decode.

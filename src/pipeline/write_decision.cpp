@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "pipeline/products.h"
+#include "pipeline/recipe_fingerprint.h"
 #include "s3/request.h"
 
 namespace imgpipe::pipeline {
@@ -56,21 +57,49 @@ bool derived_from(const s3::ObjectInfo& info, const SourceVersion& source) {
   return metadata_value(info, kSourceKeyMetadata) == source_id(source);
 }
 
-WriteDecision decide_write(const std::optional<s3::ObjectInfo>& existing,
-                           const SourceVersion& source) {
-  if (!existing) return WriteDecision::write;
-  if (!has_source_marker(existing->metadata)) return WriteDecision::collision;
+const char* output_state_name(OutputState state) {
+  switch (state) {
+    case OutputState::missing: return "missing";
+    case OutputState::foreign: return "foreign";
+    case OutputState::up_to_date: return "up_to_date";
+    case OutputState::outdated: return "outdated";
+    case OutputState::stale: return "stale";
+    case OutputState::newer: return "newer";
+  }
+  return "missing";
+}
+
+OutputState output_state(const std::optional<s3::ObjectInfo>& existing,
+                         const SourceVersion& source, const std::string& recipe) {
+  if (!existing) return OutputState::missing;
+  if (!has_source_marker(existing->metadata)) return OutputState::foreign;
   const auto recorded_key = metadata_value(*existing, kSourceKeyMetadata);
   // Written by an imgpipe that did not record its source key yet: ours, of
   // unknown provenance; overwriting it is what that version did.
-  if (recorded_key && *recorded_key != source_id(source)) return WriteDecision::collision;
+  if (recorded_key && *recorded_key != source_id(source)) return OutputState::foreign;
+  // The same version: sequencers are not compared (a backfill's synthetic
+  // event carries a sequencer from the listing, a little below the real one).
   if (metadata_value(*existing, kSourceEtagMetadata) == source.etag) {
-    return WriteDecision::up_to_date;
+    return metadata_value(*existing, kRecipeMetadata) == recipe ? OutputState::up_to_date
+                                                                : OutputState::outdated;
   }
   const auto recorded_sequencer = metadata_value(*existing, kSourceSequencerMetadata);
   if (recorded_sequencer) {
     const auto order = compare_sequencers(*recorded_sequencer, source.sequencer);
-    if (order && *order > 0) return WriteDecision::newer_exists;
+    if (order && *order > 0) return OutputState::newer;
+  }
+  return OutputState::stale;
+}
+
+WriteDecision decide_write(const std::optional<s3::ObjectInfo>& existing,
+                           const SourceVersion& source, const std::string& recipe) {
+  switch (output_state(existing, source, recipe)) {
+    case OutputState::foreign: return WriteDecision::collision;
+    case OutputState::up_to_date: return WriteDecision::up_to_date;
+    case OutputState::newer: return WriteDecision::newer_exists;
+    case OutputState::missing:
+    case OutputState::outdated:
+    case OutputState::stale: return WriteDecision::write;
   }
   return WriteDecision::write;
 }

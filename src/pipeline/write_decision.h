@@ -6,7 +6,9 @@
 //   nothing there                            -> write (If-None-Match: *)
 //   not written by imgpipe                   -> collision: never overwritten
 //   derived from another source key          -> collision (output_key_collision)
-//   derived from this very source version    -> up to date: nothing to write
+//   derived from this very source version    -> up to date: nothing to write,
+//     unless it records another recipe fingerprint (recipe_fingerprint.h)
+//     or none: outdated, written (If-Match: its ETag)
 //   derived from a newer version (sequencer) -> newer exists: never overwritten
 //   derived from an older or unknown version -> write (If-Match: its ETag)
 //
@@ -47,11 +49,29 @@ std::string source_id(const SourceVersion& source);
 // The metadata entries (without x-amz-meta-) that record `source`.
 std::map<std::string, std::string> source_metadata(const SourceVersion& source);
 
-enum class WriteDecision { write, up_to_date, newer_exists, collision };
+// What an output key holds, measured against the source version and the
+// recipe fingerprint it would be written with now.
+enum class OutputState {
+  missing,     // nothing there
+  foreign,     // not imgpipe's, or another source key's output
+  up_to_date,  // this source version, this recipe
+  outdated,    // this source version, another recipe (or none recorded)
+  stale,       // an older (or unknown) version of the source
+  newer,       // a newer version of the source (greater sequencer)
+};
+
+const char* output_state_name(OutputState state);
 
 // `existing`: the output key's current object, nullopt when there is none.
+OutputState output_state(const std::optional<s3::ObjectInfo>& existing,
+                         const SourceVersion& source, const std::string& recipe);
+
+enum class WriteDecision { write, up_to_date, newer_exists, collision };
+
+// missing, outdated, stale -> write; foreign -> collision; up_to_date;
+// newer -> newer_exists.
 WriteDecision decide_write(const std::optional<s3::ObjectInfo>& existing,
-                           const SourceVersion& source);
+                           const SourceVersion& source, const std::string& recipe);
 
 // < 0, 0, > 0 like strcmp; nullopt when either is not a hexadecimal number.
 std::optional<int> compare_sequencers(const std::string& a, const std::string& b);

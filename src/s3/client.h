@@ -1,9 +1,9 @@
 // s3::Client: an S3 client (MinIO and AWS) over an HttpTransport. It builds
 // requests (path-style or virtual-host URLs, RFC 3986-encoded keys, sorted
 // query strings), turns S3 XML errors into Errors with a Reason, and offers
-// the object, bucket and notification calls imgpipe needs. list_objects and
-// put_object_multipart serve only tests/integration (listing outputs,
-// uploading large sources); nothing in src/ calls them.
+// the object, bucket and notification calls imgpipe needs. list_objects
+// serves `imgpipe backfill` (and tests); put_object_multipart serves only
+// tests/integration (uploading large sources).
 //
 // Every call is one or more blocking HTTP requests with the transport's
 // timeouts; the client never retries (the pipeline decides that). ETags are
@@ -68,7 +68,7 @@ class Client final : public ObjectStore {
   // The bucket's notification configuration document as S3 returns it.
   Result<std::string> get_bucket_notification(const std::string& bucket);
 
-  // Only tests/integration uses this. One page of ListObjectsV2 under `prefix`, starting at
+  // One page of ListObjectsV2 under `prefix`, starting at
   // `continuation_token` (empty: the first page). max_keys 0 means the
   // server's default (1000).
   Result<ListPage> list_objects(const std::string& bucket, const std::string& prefix,

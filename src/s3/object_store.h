@@ -51,6 +51,9 @@ struct ListEntry {
   std::string key;
   std::uint64_t size = 0;
   std::string etag;  // without quotes
+  // LastModified as Unix milliseconds (S3 lists it to the millisecond); -1
+  // when the listing did not say or said something unreadable.
+  std::int64_t last_modified_ms = -1;
 };
 
 // One page of ListObjectsV2. When `is_truncated`, pass

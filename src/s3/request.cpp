@@ -1,7 +1,9 @@
 #include "s3/request.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <ctime>
 #include <initializer_list>
 
 #include "s3/xml.h"
@@ -109,6 +111,8 @@ Result<ListEntry> parse_list_entry(std::string_view contents) {
     return make_error(Reason::unavailable, "ListObjectsV2 entry without a valid Key and Size: " +
                                                printable_snippet(contents));
   }
+  entry.last_modified_ms =
+      parse_iso8601_ms(xml_text(contents, "LastModified").value_or("")).value_or(-1);
   return entry;
 }
 
@@ -223,6 +227,25 @@ Result<ListPage> parse_list_objects_xml(std::string_view body) {
                       "truncated ListObjectsV2 page without a continuation token");
   }
   return page;
+}
+
+std::optional<std::int64_t> parse_iso8601_ms(std::string_view text) {
+  std::tm utc{};
+  const std::string copy(text);
+  const char* rest = strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%S", &utc);
+  if (rest == nullptr) return std::nullopt;
+  std::int64_t millis = 0;
+  if (*rest == '.') {
+    ++rest;
+    int digits = 0;
+    for (; std::isdigit(static_cast<unsigned char>(*rest)) != 0; ++rest, ++digits) {
+      if (digits < 3) millis = millis * 10 + (*rest - '0');
+    }
+    if (digits == 0) return std::nullopt;
+    for (; digits < 3; ++digits) millis *= 10;
+  }
+  if (std::string_view(rest) != "Z") return std::nullopt;
+  return static_cast<std::int64_t>(timegm(&utc)) * 1000 + millis;
 }
 
 std::string strip_etag_quotes(std::string_view etag) {

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,6 +66,10 @@ bool is_error_document(std::string_view body);
 // Parses a ListObjectsV2 <ListBucketResult>. Fails with unavailable when the
 // body is not one (an unexpected proxy or server answer).
 Result<ListPage> parse_list_objects_xml(std::string_view body);
+
+// "2026-12-01T10:00:00.123Z" (ISO 8601 in UTC, S3's listing format; the
+// fraction is optional) as Unix milliseconds; nullopt when it is not that.
+std::optional<std::int64_t> parse_iso8601_ms(std::string_view text);
 
 // Removes one pair of surrounding double quotes: "\"abc\"" → "abc".
 std::string strip_etag_quotes(std::string_view etag);

@@ -132,5 +132,16 @@ TEST(ClassifyEventName, TreatsUnknownNamesAsOther) {
   EXPECT_EQ(classify_event_name(""), EventKind::other);
 }
 
+TEST(QueryEscape, EscapesLikeGoAndRoundTripsThroughUnescape) {
+  EXPECT_EQ(query_escape("holiday 2026/a+b 100%.jpg"), "holiday+2026%2Fa%2Bb+100%25.jpg");
+  EXPECT_EQ(query_escape("A-z_0.9~"), "A-z_0.9~");
+  EXPECT_EQ(query_escape("ü"), "%C3%BC");
+  for (const std::string key : {"a b/c", "ünïcödé/日本/x.png", "100% real/+/~", ""}) {
+    auto back = query_unescape(query_escape(key));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back.value(), key);
+  }
+}
+
 }  // namespace
 }  // namespace imgpipe::events

@@ -262,5 +262,27 @@ TEST(ObjectInfoFromHeaders, missing_or_garbled_length_reads_as_zero) {
   EXPECT_EQ(object_info_from_headers({{"content-length", "lots"}}).size, 0U);
 }
 
+TEST(ParseListObjects, last_modified_is_read_to_the_millisecond) {
+  auto page = parse_list_objects_xml(kListPage);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->objects[0].last_modified_ms, 1704067200000);  // 2024-01-01T00:00:00Z
+  EXPECT_EQ(page->objects[1].last_modified_ms, -1);             // not listed
+}
+
+TEST(ParseIso8601, fractions_of_any_length_and_no_fraction) {
+  EXPECT_EQ(parse_iso8601_ms("2026-12-01T10:00:00.123Z"), 1796119200123);
+  EXPECT_EQ(parse_iso8601_ms("2026-12-01T10:00:00Z"), 1796119200000);
+  EXPECT_EQ(parse_iso8601_ms("2026-12-01T10:00:00.5Z"), 1796119200500);
+  EXPECT_EQ(parse_iso8601_ms("2026-12-01T10:00:00.123456789Z"), 1796119200123);
+}
+
+TEST(ParseIso8601, refuses_what_is_not_utc_iso8601) {
+  EXPECT_FALSE(parse_iso8601_ms(""));
+  EXPECT_FALSE(parse_iso8601_ms("2026-12-01 10:00:00"));
+  EXPECT_FALSE(parse_iso8601_ms("2026-12-01T10:00:00+01:00"));
+  EXPECT_FALSE(parse_iso8601_ms("2026-12-01T10:00:00.Z"));
+  EXPECT_FALSE(parse_iso8601_ms("Tue, 01 Dec 2026 10:00:00 GMT"));
+}
+
 }  // namespace
 }  // namespace imgpipe::s3
