@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <limits>
 #include <mutex>
+#include <numeric>
 #include <random>
 
 #include "observe/log.h"
@@ -373,26 +374,27 @@ class Job::StoreSink final : public ProductSink {
   std::stop_token stop_;
 };
 
-bool Job::outputs_up_to_date(const events::ObjectEvent& event,
-                             const std::vector<const Rule*>& rules, std::stop_token stop) {
-  if (event.etag.empty()) return false;
+std::set<const Output*> Job::current_outputs(const events::ObjectEvent& event,
+                                            const std::vector<const Rule*>& rules,
+                                            std::stop_token stop) {
+  std::set<const Output*> current;
+  if (event.etag.empty()) return current;
   const SourceVersion source{event.bucket, event.key, event.etag, event.sequencer};
   for (const Rule* rule : rules) {
     for (const Output& output : rule->outputs) {
       const auto keys = output_keys(output, event.key, event.etag);
-      if (keys.size() != 1) return false;  // the format comes from the source: unknown yet
+      if (keys.size() != 1) continue;  // the format comes from the source: unknown yet
       const std::string recipe = recipe_fingerprint(output);
       std::vector<std::string> objects = {keys.front()};
       if (output.sidecar) objects.push_back(keys.front() + ".json");
-      for (const auto& key : objects) {
+      const bool up_to_date = std::all_of(objects.begin(), objects.end(), [&](const auto& key) {
         auto info = deps_.store.head_object(output.bucket, key, stop);
-        if (!info || decide_write(info.value(), source, recipe) != WriteDecision::up_to_date) {
-          return false;
-        }
-      }
+        return info && decide_write(info.value(), source, recipe) == WriteDecision::up_to_date;
+      });
+      if (up_to_date) current.insert(&output);
     }
   }
-  return true;
+  return current;
 }
 
 Job::EventOutcome Job::process_object(const events::ObjectEvent& event,
@@ -415,7 +417,14 @@ Job::EventOutcome Job::process_object(const events::ObjectEvent& event,
                                                        std::to_string(limits_.max_input_bytes)));
   }
   // Redelivered after a crash, or a tagging/retention event: no work at all.
-  if (!tally.force && outputs_up_to_date(event, rules, stop)) {
+  // After a rules change only the outputs of another recipe are rendered.
+  std::set<const Output*> current;
+  if (!tally.force) current = current_outputs(event, rules, stop);
+  const auto outputs = std::accumulate(rules.begin(), rules.end(), std::size_t{0},
+                                       [](std::size_t sum, const Rule* rule) {
+                                         return sum + rule->outputs.size();
+                                       });
+  if (current.size() == outputs) {
     count_skip("up_to_date", event);
     return {};
   }
@@ -452,7 +461,7 @@ Job::EventOutcome Job::process_object(const events::ObjectEvent& event,
   const ObjectRef ref{event.bucket, event.key, source.body.size(), source.info.content_type};
   StoreSink sink(*this, event, version, tally, source.body.size(), get_seconds, start, stop);
   const ObjectOutcome outcome =
-      write_products(rules, ref, source.body, version.etag, limits_, sink);
+      write_products(rules, ref, source.body, version.etag, limits_, sink, current);
   if (outcome.interrupted) return {JobStatus::cancelled, std::nullopt};
   if (outcome.first_failure) {
     tally.failed();

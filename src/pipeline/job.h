@@ -36,6 +36,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <set>
 #include <stop_token>
 #include <string>
 
@@ -104,10 +105,11 @@ class Job {
                               const std::vector<const Rule*>& rules, Tally& tally,
                               std::stop_token stop);
   EventOutcome remove_outputs(const events::ObjectEvent& event, Tally& tally, std::stop_token stop);
-  // True when every output of `rules` (and its sidecar) already records the
-  // event's source version, so there is nothing to do.
-  bool outputs_up_to_date(const events::ObjectEvent& event, const std::vector<const Rule*>& rules,
-                          std::stop_token stop);
+  // The outputs of `rules` that (with their sidecars) already record the
+  // event's source version and their current recipe: nothing to render.
+  std::set<const Output*> current_outputs(const events::ObjectEvent& event,
+                                          const std::vector<const Rule*>& rules,
+                                          std::stop_token stop);
   JobStatus dead_letter(const kafka::Message& message, const Error& error, const Tally& tally,
                         std::stop_token stop);
 

@@ -116,10 +116,12 @@ Result<Product> produce(const Output& output, const ObjectRef& source, std::stri
 
 ObjectOutcome write_products(const std::vector<const Rule*>& rules, const ObjectRef& source,
                              std::string_view bytes, const std::string& etag,
-                             const image::Limits& limits, ProductSink& sink) {
+                             const image::Limits& limits, ProductSink& sink,
+                             const std::set<const Output*>& skip) {
   ObjectOutcome outcome;
   for (const Rule* rule : rules) {
     for (const Output& output : rule->outputs) {
+      if (skip.count(&output) != 0) continue;
       auto product = produce(output, source, bytes, etag, limits);
       std::optional<Status> written =
           product ? sink.write(*rule, *product) : std::optional<Status>(Status(product.error()));

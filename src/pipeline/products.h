@@ -8,6 +8,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,11 +69,12 @@ struct ObjectOutcome {
   bool interrupted = false;            // the sink was interrupted: nothing after it ran
 };
 
-// Every output of every rule in `rules`, in order, rendered from `bytes` and
-// written to `sink`. A failing output does not stop the others (each is its
-// own object); the outcome names the first failure.
+// Every output of every rule in `rules`, in order, except those in `skip`,
+// rendered from `bytes` and written to `sink`. A failing output does not stop
+// the others (each is its own object); the outcome names the first failure.
 ObjectOutcome write_products(const std::vector<const Rule*>& rules, const ObjectRef& source,
                              std::string_view bytes, const std::string& etag,
-                             const image::Limits& limits, ProductSink& sink);
+                             const image::Limits& limits, ProductSink& sink,
+                             const std::set<const Output*>& skip = {});
 
 }  // namespace imgpipe::pipeline

@@ -369,6 +369,35 @@ TEST_F(ScanWithJobTest, TheWorkerTreatsSyntheticEventsLikeRealOnesAndASecondScan
   EXPECT_EQ(settled->counts.of(ObjectClass::up_to_date), 3u);
 }
 
+TEST_F(ScanWithJobTest, ARecipeChangeOfOneOutputRewritesOnlyThatOutput) {
+  config_.rules = config_.effective_rules();
+  auto second = config_.rules.front().outputs.front();
+  second.name = "small";
+  second.key_template = "small/{key}";
+  second.recipe.operations = {image::Resize{64, 64}};
+  config_.rules.front().outputs.push_back(second);
+  for (const std::string key : {"a.jpg", "b.jpg"}) image_source(key);
+  ASSERT_TRUE(run_direct());
+  const auto large = store_.find("processed", "a.jpg");
+  ASSERT_TRUE(large.has_value());
+  const auto writes = store_.written();
+  EXPECT_EQ(writes.size(), 4u);
+
+  config_.rules.front().outputs.back().recipe.operations = {image::Resize{32, 32}};
+  options_.changed = true;
+  auto redone = run_direct();
+  ASSERT_TRUE(redone);
+  EXPECT_EQ(redone->counts.of(ObjectClass::outdated), 2u);
+  const auto after = store_.written();
+  ASSERT_EQ(after.size(), 6u);
+  std::vector<std::string> rewritten(after.begin() + 4, after.end());
+  std::sort(rewritten.begin(), rewritten.end());  // the objects are done in parallel
+  EXPECT_EQ(rewritten,
+            (std::vector<std::string>{"processed/small/a.jpg", "processed/small/b.jpg"}));
+  EXPECT_EQ(store_.find("processed", "a.jpg")->info.etag, large->info.etag);
+  EXPECT_EQ(testing_support::decode(store_.find("processed", "small/a.jpg")->body).width, 32);
+}
+
 TEST_F(ScanWithJobTest, ForcedEventsRewriteOutputsThatAreUpToDate) {
   image_source("a.jpg");
   ASSERT_TRUE(run_direct());
