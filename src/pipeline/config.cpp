@@ -174,7 +174,8 @@ std::vector<Setting> declare_settings() {
           [](Config& c) -> int& { return c.pipeline.workers; }, 0, 256),
       number(
           "pipeline.max_in_flight", "IMGPIPE_MAX_IN_FLIGHT",
-          "Messages taken from Kafka but not finished; 0 = 2 x workers",
+          "Messages taken from Kafka but not finished (queued or running); 0 = 8 x workers, at "
+          "least 32",
           [](Config& c) -> int& { return c.pipeline.max_in_flight; }, 0, 10000),
       big_number(
           "pipeline.max_input_bytes", "IMGPIPE_MAX_INPUT_BYTES",
@@ -509,7 +510,10 @@ std::string Config::effective_dlq_topic() const {
 }
 
 int Config::effective_max_in_flight() const {
-  return pipeline.max_in_flight > 0 ? pipeline.max_in_flight : 2 * effective_workers();
+  // Queued messages are small (the event, not the image): a deep queue keeps
+  // the consumer from pausing and resuming its partitions for every message.
+  return pipeline.max_in_flight > 0 ? pipeline.max_in_flight
+                                    : std::max(32, 8 * effective_workers());
 }
 
 const std::vector<Setting>& settings() {

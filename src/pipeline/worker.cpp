@@ -264,6 +264,8 @@ void Worker::on_revoked(const std::vector<kafka::TopicPartition>& partitions, bo
 
 void Worker::finish_in_flight() {
   shutdown_waited_ = true;
+  // Not started yet: the next owner of the partitions does them.
+  drop_queued(assigned_);
   const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
   if (!wait_until([this] { return outstanding_ == 0; }, deadline)) {
     observe::log_fields(spdlog::level::warn, "shutdown grace over; cancelling in-flight work",
@@ -281,18 +283,22 @@ int Worker::run(kafka::EventSource& source) {
   source_ = &source;
   int exit_code = 0;
   const auto max_in_flight = static_cast<std::size_t>(options_.max_in_flight);
+  // Paused at max_in_flight, resumed only once half of it is done: librdkafka
+  // drops what it prefetched for a partition when it is paused, so resuming
+  // after every single completion would cost a fetch round trip per message.
+  const std::size_t resume_at = max_in_flight / 2;
   while (!stop_requested_.load()) {
     drain_completions();
     // Saturated: stop fetching, but keep polling, so that rebalances are
     // served and the member stays in its group however long the work takes.
     // The poll does not block then; the wait below wakes on a completion.
-    const bool saturated = outstanding_ >= max_in_flight;
-    if (saturated) {
+    if (outstanding_ >= max_in_flight) {
       pause_assigned();
-    } else {
+    } else if (outstanding_ <= resume_at) {
       resume_paused();
     }
-    auto outcome = source.poll(saturated ? std::chrono::milliseconds(0) : options_.poll_timeout);
+    const bool holding = outstanding_ >= max_in_flight || !paused_.empty();
+    auto outcome = source.poll(holding ? std::chrono::milliseconds(0) : options_.poll_timeout);
     if (outcome.error) {
       observe::log_fields(outcome.fatal ? spdlog::level::critical : spdlog::level::warn,
                           "kafka consumer error", {{"error", outcome.error->message}});
@@ -302,8 +308,8 @@ int Worker::run(kafka::EventSource& source) {
       }
     }
     if (outcome.message) dispatch(std::move(*outcome.message));
-    if (saturated) {
-      wait_until([&] { return outstanding_ < max_in_flight || stop_requested_.load(); },
+    if (holding) {
+      wait_until([&] { return outstanding_ <= resume_at || stop_requested_.load(); },
                  std::chrono::steady_clock::now() + options_.poll_timeout);
     }
   }

@@ -157,7 +157,11 @@ TEST(Config, DerivesWorkersAndInFlightFromCores) {
   Config config;
   config.pipeline.workers = 3;
   EXPECT_EQ(config.effective_workers(), 3);
-  EXPECT_EQ(config.effective_max_in_flight(), 6);
+  EXPECT_EQ(config.effective_max_in_flight(), 32);  // at least 32: queued events are small
+  config.pipeline.workers = 8;
+  EXPECT_EQ(config.effective_max_in_flight(), 64);
+  config.pipeline.max_in_flight = 5;
+  EXPECT_EQ(config.effective_max_in_flight(), 5);
   config.pipeline.workers = 0;
   EXPECT_GE(config.effective_workers(), 1);
 }
