@@ -161,9 +161,22 @@ def chart_worker(docs):
     return container(one(docs, "Deployment"), "imgpipe")
 
 
+def chart_jobs(docs):
+    """The chart's Jobs (setup) and the Job template of each CronJob (reconcile), as
+    objects of the Job's shape (spec.template), kind and metadata their own."""
+    jobs = find(docs, "Job")
+    for cj in find(docs, "CronJob"):
+        jobs.append({"kind": "CronJob", "metadata": cj["metadata"], "spec": cj["spec"]["jobTemplate"]["spec"]})
+    return jobs
+
+
+def job_name(job) -> str:
+    return f"{job['kind']} {job['metadata']['name']}"
+
+
 # --------------------------------------------------------------------------- checks
 
-@check("bootstrap service: MinIO, the worker and KEDA use <kafka>-kafka-bootstrap.<ns>.svc:<plain port>")
+@check("bootstrap service: MinIO, the worker, the setup Job, the reconcile CronJob and KEDA use <kafka>-kafka-bootstrap.<ns>.svc:<plain port>")
 def bootstrap(problems, w: World):
     for mode, docs in w.minio.items():
         check_bootstrap(problems, w, f"minio-{mode} MINIO_NOTIFY_KAFKA_BROKERS_PRIMARY",
@@ -174,12 +187,12 @@ def bootstrap(problems, w: World):
         for so in find(docs, "ScaledObject"):
             for t in so["spec"]["triggers"]:
                 check_bootstrap(problems, w, f"chart/{values} ScaledObject", t["metadata"]["bootstrapServers"])
-        for job in find(docs, "Job"):
-            check_bootstrap(problems, w, f"chart/{values} setup Job",
+        for job in chart_jobs(docs):
+            check_bootstrap(problems, w, f"chart/{values} {job_name(job)}",
                             env_value(container(job), "IMGPIPE_KAFKA_BROKERS"))
 
 
-@check("topics: KafkaTopic, MinIO's target, the worker, the setup Job and KEDA name the same topics")
+@check("topics: KafkaTopic, MinIO's target, the worker, the setup Job, the reconcile CronJob and KEDA name the same topics")
 def topics(problems, w: World):
     for name, t in w.topics.items():
         if t["metadata"].get("labels", {}).get("strimzi.io/cluster") != w.kafka_name:
@@ -191,7 +204,7 @@ def topics(problems, w: World):
         if topic not in w.topics:
             problems.append(f"minio-{mode}: MINIO_NOTIFY_KAFKA_TOPIC_PRIMARY={topic} has no KafkaTopic")
     for values, docs in w.chart.items():
-        workers = [chart_worker(docs)] + [container(j) for j in find(docs, "Job")]
+        workers = [chart_worker(docs)] + [container(j) for j in chart_jobs(docs)]
         for c in workers:
             topic = env_value(c, "IMGPIPE_KAFKA_TOPIC")
             dlq = env_value(c, "IMGPIPE_KAFKA_DLQ_TOPIC")
@@ -347,9 +360,8 @@ def secrets(problems, w: World):
             problems.append(f"scripts/kind-up.sh installs the chart into {chart_ns!r}, MinIO's Secret is in {ns!r}")
         for values in ("default",):  # all-features points at Secrets a user brings
             docs_c = w.chart[values]
-            for kind in ("Deployment", "Job"):
-                for wl in find(docs_c, kind):
-                    refs += [(f"chart/{values} {wl['kind']}", e) for e in container(wl).get("env", [])]
+            for wl in find(docs_c, "Deployment") + chart_jobs(docs_c):
+                refs += [(f"chart/{values} {wl['kind']}", e) for e in container(wl).get("env", [])]
         for where, e in refs:
             ref = e.get("valueFrom", {}).get("secretKeyRef")
             if not ref:
@@ -477,20 +489,22 @@ def partitions(c) -> int:
     return int(env_value(c, "IMGPIPE_KAFKA_PARTITIONS"))
 
 
-@check("chart selectors: Deployment, Service and PodDisruptionBudget select the worker pods, not the setup Job's")
+@check("chart selectors: Deployment, Service and PodDisruptionBudget select the worker pods, not the Job's or CronJob's")
 def chart_selectors(problems, w: World):
     for where, docs, dep, _, _ in chart_workers(w):
         pod_labels = dep["spec"]["template"]["metadata"]["labels"]
         if not matches(selector_of(dep), pod_labels):
             problems.append(f"{where}: Deployment selector does not match its pods")
-        job_labels = [j["spec"]["template"]["metadata"]["labels"] for j in find(docs, "Job")]
+        job_labels = [(job_name(j), j["spec"]["template"]["metadata"]["labels"]) for j in chart_jobs(docs)]
         for o in find(docs, "Service") + find(docs, "PodDisruptionBudget"):
             if not matches(selector_of(o), pod_labels):
                 problems.append(f"{where}: {o['kind']} selects no worker pod")
-            if any(matches(selector_of(o), jl) for jl in job_labels):
-                problems.append(f"{where}: {o['kind']} also selects the setup Job's pods")
-        if any(matches(selector_of(dep), jl) for jl in job_labels):
-            problems.append(f"{where}: the Deployment's selector matches the setup Job's pods")
+            for name, jl in job_labels:
+                if matches(selector_of(o), jl):
+                    problems.append(f"{where}: {o['kind']} also selects the pods of {name}")
+        for name, jl in job_labels:
+            if matches(selector_of(dep), jl):
+                problems.append(f"{where}: the Deployment's selector matches the pods of {name}")
 
 
 @check("chart HTTP: IMGPIPE_HTTP_LISTEN is 0.0.0.0:<container port>; probes GET /healthz, /readyz on a named port")
@@ -582,20 +596,25 @@ def chart_rollout(problems, w: World):
             problems.append(f"{where}: rolling updates surge: the extra consumer gets no partition and never becomes ready")
 
 
-@check("chart commands: the worker runs `imgpipe run`, the setup Job `imgpipe setup`")
+@check("chart commands: the worker runs `imgpipe run`, the setup Job `imgpipe setup`, the CronJob `imgpipe reconcile --once`")
 def chart_commands(problems, w: World):
+    # Without --once, reconcile is a service that never exits: each run would hang
+    # until activeDeadlineSeconds, and concurrencyPolicy Forbid skips the next ones.
+    want = {"Job": ["setup"], "CronJob": ["reconcile", "--once"]}
     for where, docs, _, _, c in chart_workers(w):
         if c["args"][:1] != ["run"]:
             problems.append(f"{where}: the worker's args {c['args']} do not start with run")
-        for job in find(docs, "Job"):
-            if container(job)["args"][:1] != ["setup"]:
-                problems.append(f"{where}: the Job does not run `imgpipe setup`")
+        for job in chart_jobs(docs):
+            args = container(job)["args"]
+            if args[:len(want[job["kind"]])] != want[job["kind"]]:
+                problems.append(f"{where}: {job_name(job)} runs {args}, not `imgpipe {' '.join(want[job['kind']])}`")
 
 
-@check("chart CI values: ci/all-features-values.yaml switches on KEDA and the ServiceMonitor")
+@check("chart CI values: ci/all-features-values.yaml switches on KEDA, the ServiceMonitor and the reconcile CronJob")
 def chart_ci_values(problems, w: World):
-    if not find(w.chart["all-features"], "ScaledObject") or not find(w.chart["all-features"], "ServiceMonitor"):
-        problems.append("ci/all-features-values.yaml does not switch on KEDA and the ServiceMonitor")
+    for kind in ("ScaledObject", "ServiceMonitor", "CronJob"):
+        if not find(w.chart["all-features"], kind):
+            problems.append(f"ci/all-features-values.yaml renders no {kind}")
 
 
 @check("versions: chart appVersion = CMake version; image users = pod users; MinIO (= local stack), Strimzi, KEDA pins agree")
@@ -653,12 +672,12 @@ def versions(problems, w: World):
         problems.append(f"scripts/kind-up.sh builds {up.get('IMAGE_REPOSITORY')}, the chart runs {image_repo}")
 
 
-@check("pod security: MinIO, worker and setup Job meet the 'restricted' standard that namespace imgpipe enforces")
+@check("pod security: MinIO, worker, setup Job and reconcile CronJob meet the 'restricted' standard that namespace imgpipe enforces")
 def pod_security(problems, w: World):
     with open(os.path.join(w.root, "deploy/kind/namespaces.yaml"), encoding="utf-8") as f:
         namespaces = {d["metadata"]["name"]: d for d in yaml.safe_load_all(f) if d}
     workloads = [(f"minio-{m}", d) for m, docs in w.minio.items() for d in find(docs, "StatefulSet")]
-    workloads += [(f"chart/{v}", d) for v, docs in w.chart.items() for k in ("Deployment", "Job") for d in find(docs, k)]
+    workloads += [(f"chart/{v}", d) for v, docs in w.chart.items() for d in find(docs, "Deployment") + chart_jobs(docs)]
     for where, wl in workloads:
         ns = wl["metadata"].get("namespace", "imgpipe")
         level = namespaces.get(ns, {}).get("metadata", {}).get("labels", {}).get("pod-security.kubernetes.io/enforce")

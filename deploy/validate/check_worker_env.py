@@ -4,7 +4,7 @@
   check_worker_env.py BINARY RENDERED_DIR
 
   - every IMGPIPE_* variable the chart sets (default and all-features renders,
-    worker and setup Job) is a setting the binary declares
+    worker, setup Job and reconcile CronJob) is a setting the binary declares
     (`imgpipe config --reference`), so none is silently ignored;
   - the chart's config.yaml, with the chart's environment (stand-ins for
     Secrets), passes `imgpipe validate --config`.
@@ -29,8 +29,9 @@ PENDING: set[str] = set()
 
 def containers(docs):
     for d in docs:
-        if d["kind"] in ("Deployment", "Job"):
-            for c in d["spec"]["template"]["spec"]["containers"]:
+        if d["kind"] in ("Deployment", "Job", "CronJob"):
+            spec = d["spec"]["jobTemplate"]["spec"] if d["kind"] == "CronJob" else d["spec"]
+            for c in spec["template"]["spec"]["containers"]:
                 yield d["kind"], c
 
 

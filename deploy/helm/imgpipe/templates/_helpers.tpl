@@ -22,7 +22,7 @@ app.kubernetes.io/name: {{ include "imgpipe.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{/* The worker pods only (the setup Job's pods carry component=setup). */}}
+{{/* The worker pods only (the setup Job's pods carry component=setup, the reconcile CronJob's component=reconcile). */}}
 {{- define "imgpipe.workerSelectorLabels" -}}
 {{ include "imgpipe.selectorLabels" . }}
 app.kubernetes.io/component: worker
@@ -78,7 +78,7 @@ Deployment, so `helm template` and `helm install` stop with the message.
 {{- end }}
 {{- end }}
 
-{{/* Environment shared by the worker and the setup Job: every IMGPIPE_* setting. */}}
+{{/* Environment shared by the worker, the setup Job and the reconcile CronJob: every IMGPIPE_* setting. */}}
 {{- define "imgpipe.env" -}}
 - name: IMGPIPE_CONFIG
   value: /etc/imgpipe/config.yaml
