@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -89,7 +91,54 @@ std::string common_prefix(const std::vector<std::string>& prefixes) {
   return common;
 }
 
+// Calls `attempt` until it succeeds, fails for good, or `retries` more
+// tries failed transiently; sleeps initial_ms, doubling, in between.
+template <class Attempt>
+auto retrying(int retries, int initial_ms, std::stop_token stop, Attempt attempt)
+    -> decltype(attempt()) {
+  auto result = attempt();
+  auto delay = std::chrono::milliseconds(initial_ms);
+  for (int retry = 0; retry < retries && !result && is_transient(result.error().reason); ++retry) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    std::unique_lock lock(mutex);
+    wake.wait_for(lock, stop, delay, [] { return false; });
+    if (stop.stop_requested()) return result;
+    delay *= 2;
+    result = attempt();
+  }
+  return result;
+}
+
 }  // namespace
+
+RetryingHeads::RetryingHeads(s3::ObjectStore& inner, int retries, int initial_ms)
+    : inner_(inner), retries_(retries), initial_ms_(initial_ms) {}
+
+Result<s3::Object> RetryingHeads::get_object(const std::string& bucket, const std::string& key,
+                                             const s3::GetOptions& options) {
+  return inner_.get_object(bucket, key, options);
+}
+
+Result<std::string> RetryingHeads::put_object(const std::string& bucket, const std::string& key,
+                                              const s3::PutRequest& request) {
+  return inner_.put_object(bucket, key, request);
+}
+
+Result<s3::ObjectInfo> RetryingHeads::head_object(const std::string& bucket, const std::string& key,
+                                                  std::stop_token stop) {
+  return retrying(retries_, initial_ms_, stop,
+                  [&] { return inner_.head_object(bucket, key, stop); });
+}
+
+Status RetryingHeads::delete_object(const std::string& bucket, const std::string& key,
+                                    std::stop_token stop) {
+  return inner_.delete_object(bucket, key, stop);
+}
+
+Result<bool> RetryingHeads::bucket_exists(const std::string& bucket) {
+  return inner_.bucket_exists(bucket);
+}
 
 const char* class_name(ObjectClass object_class) {
   switch (object_class) {
@@ -105,8 +154,8 @@ const char* class_name(ObjectClass object_class) {
 }
 
 std::vector<ObjectClass> all_classes() {
-  return {ObjectClass::up_to_date, ObjectClass::missing,    ObjectClass::stale,
-          ObjectClass::outdated,   ObjectClass::forced,     ObjectClass::own_output,
+  return {ObjectClass::up_to_date, ObjectClass::missing, ObjectClass::stale,
+          ObjectClass::outdated,   ObjectClass::forced,  ObjectClass::own_output,
           ObjectClass::collision};
 }
 
@@ -155,10 +204,13 @@ std::string scan_fingerprint(const ScanOptions& options, const std::string& stor
     rules.push_back({rule.name, match.bucket, match.prefix, match.suffix, match.glob,
                      match.min_size, match.max_size, outputs});
   }
-  const nlohmann::ordered_json identity = {
-      {"store", store},       {"bucket", options.bucket},   {"prefix", options.prefix},
-      {"since", options.since_ms}, {"changed", options.changed}, {"force", options.force},
-      {"rules", rules}};
+  const nlohmann::ordered_json identity = {{"store", store},
+                                           {"bucket", options.bucket},
+                                           {"prefix", options.prefix},
+                                           {"since", options.since_ms},
+                                           {"changed", options.changed},
+                                           {"force", options.force},
+                                           {"rules", rules}};
   return fnv1a64_hex(identity.dump());
 }
 
@@ -240,8 +292,9 @@ Status Scan::process_object(const Source& source, const s3::ListEntry& object,
     const bool is_target = std::find(target_buckets_.begin(), target_buckets_.end(),
                                      source.bucket) != target_buckets_.end();
     std::uint64_t heads = 0;
+    RetryingHeads store(deps_.store, options_.retries, options_.retry_initial_ms);
     auto classified =
-        classify(source.bucket, object, rules, options_.changed, is_target, deps_.store, heads, stop);
+        classify(source.bucket, object, rules, options_.changed, is_target, store, heads, stop);
     {
       std::lock_guard lock(mutex_);
       counts_.head_requests += heads;
@@ -302,7 +355,9 @@ Result<ScanResult> Scan::run(const std::optional<Checkpoint>& resume, std::stop_
   };
   while (position.source_index < sources->size()) {
     const Source& source = (*sources)[position.source_index];
-    auto page = deps_.lister.list(source, position.continuation_token, options_.page_size);
+    auto page = retrying(options_.retries, options_.retry_initial_ms, stop, [&] {
+      return deps_.lister.list(source, position.continuation_token, options_.page_size);
+    });
     {
       std::lock_guard lock(mutex_);
       ++counts_.list_requests;

@@ -96,6 +96,11 @@ struct ScanOptions {
   int page_size = 1000;               // ListObjectsV2 max-keys
   int concurrency = 8;                // threads classifying (and enqueuing) a page
   std::size_t samples = 10;           // keys kept per class for the report
+  // A transient failure (unavailable, timeout) of a LIST or HEAD is tried
+  // again this many times, after retry_initial_ms, doubling; then the scan
+  // fails (and can be resumed).
+  int retries = 3;
+  int retry_initial_ms = 250;
 };
 
 // The sources a scan lists, in order; invalid_config when `bucket` is not a
@@ -168,6 +173,27 @@ Result<ObjectClass> classify(const std::string& bucket, const s3::ListEntry& obj
                              const std::vector<const pipeline::Rule*>& rules, bool changed,
                              bool bucket_is_a_target, s3::ObjectStore& store,
                              std::uint64_t& head_requests, std::stop_token stop = {});
+
+// A store whose HEADs retry transient failures (ScanOptions::retries).
+class RetryingHeads final : public s3::ObjectStore {
+ public:
+  RetryingHeads(s3::ObjectStore& inner, int retries, int initial_ms);
+  using s3::ObjectStore::get_object;
+  Result<s3::Object> get_object(const std::string& bucket, const std::string& key,
+                                const s3::GetOptions& options) override;
+  Result<std::string> put_object(const std::string& bucket, const std::string& key,
+                                 const s3::PutRequest& request) override;
+  Result<s3::ObjectInfo> head_object(const std::string& bucket, const std::string& key,
+                                     std::stop_token stop = {}) override;
+  Status delete_object(const std::string& bucket, const std::string& key,
+                       std::stop_token stop = {}) override;
+  Result<bool> bucket_exists(const std::string& bucket) override;
+
+ private:
+  s3::ObjectStore& inner_;
+  int retries_;
+  int initial_ms_;
+};
 
 class Scan {
  public:

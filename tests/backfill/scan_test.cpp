@@ -24,8 +24,7 @@ class FakeLister final : public Lister {
     std::lock_guard lock(mutex_);
     objects_[bucket].push_back(entry);
   }
-  Result<s3::ListPage> list(const Source& source, const std::string& token,
-                            int max_keys) override {
+  Result<s3::ListPage> list(const Source& source, const std::string& token, int max_keys) override {
     std::lock_guard lock(mutex_);
     ++calls_;
     std::vector<s3::ListEntry> under;
@@ -96,7 +95,10 @@ class RecordingCheckpoints final : public CheckpointSink {
 
 class ScanTest : public ::testing::Test {
  protected:
-  ScanTest() { options_.rules = config_.effective_rules(); }
+  ScanTest() {
+    options_.rules = config_.effective_rules();
+    options_.retry_initial_ms = 1;
+  }
 
   // A source object as the FakeStore and the listing both know it.
   void source(const std::string& key, std::int64_t modified_ms = 1'700'000'000'000) {
@@ -265,6 +267,18 @@ TEST_F(ScanTest, AHeadFailureOtherThanMissingFailsTheScan) {
   auto result = run();
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().reason, Reason::access_denied);
+}
+
+TEST_F(ScanTest, TransientHeadFailuresAreTriedAgainAFewTimes) {
+  source("a.jpg");
+  store_.fail_next("head", 3, make_error(Reason::unavailable, "S3 SlowDown"));
+  auto result = run();
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result->counts.of(ObjectClass::missing), 1u);
+  store_.fail_next("head", 4, make_error(Reason::timeout, "timed out"));
+  auto failed = run();
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().reason, Reason::timeout);
 }
 
 TEST(ScanSources, ListsEachRuleBucketOnceNarrowedToWhatTheRulesPrefixesShare) {

@@ -133,11 +133,11 @@ class Backfill : public ::testing::Test {
   // Waits until the worker has processed `objects`, then until a dry run
   // (with `args`) finds nothing to do. Dry runs are spaced out: each HEADs
   // every output, and on two cores that load would slow the worker down.
-  bool settles(double objects, const std::vector<std::string>& args,
-               std::chrono::seconds timeout) {
+  bool settles(double objects, const std::vector<std::string>& args, std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    if (!eventually([&] { return scrape_metric(port_, "imgpipe_objects_processed_total") >= objects; },
-                    timeout)) {
+    if (!eventually(
+            [&] { return scrape_metric(port_, "imgpipe_objects_processed_total") >= objects; },
+            timeout)) {
       return false;
     }
     std::vector<std::string> dry = args;
@@ -167,8 +167,8 @@ TEST_F(Backfill, FindsExactlyWhatIsMissingOrStaleEnqueuesItAndASecondRunFindsNot
   const std::string log = "/tmp/" + group_ + ".log";
   auto worker = start_worker(log);
   upload("new/", 0, kLive, photo_);
-  ASSERT_TRUE(eventually([&] { return list_etags(client_, target_, "").size() == 2 * kLive; },
-                         120s))
+  ASSERT_TRUE(
+      eventually([&] { return list_etags(client_, target_, "").size() == 2 * kLive; }, 120s))
       << testing_support::read_file(log);
 
   // 50 lose their outputs; 50 are overwritten while no worker runs.
@@ -314,7 +314,9 @@ TEST_F(Backfill, ReconcileEnqueuesWhatIsMissingEachIntervalAndExportsWhatItFound
     return scrape_metric(metrics_port, series);
   };
   ASSERT_TRUE(eventually(
-      [&] { return metric("imgpipe_reconcile_objects_found_total{class=\"missing\"}") >= kObjects; },
+      [&] {
+        return metric("imgpipe_reconcile_objects_found_total{class=\"missing\"}") >= kObjects;
+      },
       60s))
       << testing_support::read_file(log);
   EXPECT_GE(metric("imgpipe_reconcile_enqueued_total"), kObjects);
@@ -345,12 +347,22 @@ TEST_F(Backfill, RefusesBadArgumentsWithStatusTwo) {
             2)
       << output;
   EXPECT_NE(output.find("no rule's source bucket"), std::string::npos) << output;
-  EXPECT_EQ(testing_support::run_command({IMGPIPE_BINARY, "backfill", "--since", "yesterday"},
-                                         env_, output),
-            2);
-  EXPECT_EQ(testing_support::run_command({IMGPIPE_BINARY, "reconcile", "--every", "soon"}, env_,
+  EXPECT_EQ(testing_support::run_command({IMGPIPE_BINARY, "backfill", "--since", "yesterday"}, env_,
                                          output),
             2);
+  EXPECT_EQ(
+      testing_support::run_command({IMGPIPE_BINARY, "reconcile", "--every", "soon"}, env_, output),
+      2);
+}
+
+TEST_F(Backfill, FailsWithStatusOneAndTheReasonWhenS3IsUnreachable) {
+  env_["IMGPIPE_S3_ENDPOINT"] = "http://127.0.0.1:" + std::to_string(free_port());
+  std::string output;
+  EXPECT_EQ(testing_support::run_command({IMGPIPE_BINARY, "backfill", "--dry-run"}, env_, output),
+            1)
+      << output;
+  EXPECT_NE(output.find("imgpipe backfill: "), std::string::npos) << output;
+  EXPECT_NE(output.find("127.0.0.1"), std::string::npos) << "says where it tried: " << output;
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ def _details(row: dict) -> list[str]:
         lines.append(f"- check {'ok' if check['ok'] else 'FAILED'}: {check['name']} — {check['detail']}")
     for key in ("idle", "dead_letter_source", "duplicates_basis", "crash_details", "notes",
                 "samples", "lost_in_minio_samples", "timeline", "readyz_during_stall", "readyz_max_latency_s",
-                "missing_without_event", "kill_moments_s", "kafka_down_s", "minio_down_s", "acked_before_kill", "ungated_acked", "ungated_errors", "ungated_without_output", "ungated_without_output_samples", "minio_killed_at", "minio_restarted_at",
+                "missing_without_event", "kill_moments_s", "kafka_down_s", "minio_down_s", "acked_before_kill", "ungated_acked", "ungated_errors", "ungated_without_output", "ungated_without_output_samples", "backfill_found_missing", "minio_killed_at", "minio_restarted_at",
                 "stalled_worker_partitions", "reuploaded_while_stopped", "stopped_s",
                 "sigterm_during_stall_exit_s", "poison_expected", "failed_log_lines"):
         if row.get(key) not in (None, "", [], {}):
