@@ -10,7 +10,8 @@ namespace imgpipe::image {
 // Initialises libvips for server use for the lifetime of the object:
 // operation cache off, untrusted loaders blocked (magick, svg, pdf ...), one
 // thread per image (a JPEG decodes on one core anyway, so the worker
-// parallelises across images).
+// parallelises across images); with libvips before 8.15, liborc's run-time
+// SIMD code off (it crashed under concurrent use: runtime.cpp).
 class Runtime {
  public:
   explicit Runtime(const char* program_name);
