@@ -1,9 +1,9 @@
 #include "backfill/enqueue.h"
 
 #include <algorithm>
-#include <condition_variable>
 
 #include "backfill/synthetic_event.h"
+#include "common/sleep.h"
 
 namespace imgpipe::backfill {
 
@@ -49,11 +49,7 @@ Status RateLimited::enqueue(const std::string& bucket, const s3::ListEntry& obje
     slot = next_slot(last_, std::chrono::steady_clock::now(), interval_);
     last_ = slot;
   }
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  std::unique_lock lock(mutex);
-  wake.wait_until(lock, stop, slot, [] { return false; });
-  if (stop.stop_requested()) return make_error(Reason::cancelled, "stopped");
+  if (!sleep_until(slot, stop)) return make_error(Reason::cancelled, "stopped");
   return inner_.enqueue(bucket, object, why, stop);
 }
 

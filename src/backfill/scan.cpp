@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "backfill/synthetic_event.h"
 #include "common/hash.h"
+#include "common/sleep.h"
 #include "pipeline/products.h"
 #include "pipeline/recipe_fingerprint.h"
 #include "pipeline/write_decision.h"
@@ -99,11 +99,7 @@ auto retrying(int retries, int initial_ms, std::stop_token stop, Attempt attempt
   auto result = attempt();
   auto delay = std::chrono::milliseconds(initial_ms);
   for (int retry = 0; retry < retries && !result && is_transient(result.error().reason); ++retry) {
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    std::unique_lock lock(mutex);
-    wake.wait_for(lock, stop, delay, [] { return false; });
-    if (stop.stop_requested()) return result;
+    if (!sleep_for(delay, stop)) return result;
     delay *= 2;
     result = attempt();
   }

@@ -3,7 +3,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
@@ -15,6 +14,7 @@
 #include "cli/signals.h"
 #include "cli/time_text.h"
 #include "cli/wiring.h"
+#include "common/sleep.h"
 #include "image/runtime.h"
 #include "observe/http_server.h"
 #include "observe/log.h"
@@ -29,15 +29,6 @@ using backfill::ObjectClass;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Sleeps until `stop` or `duration`; false when stopped.
-bool wait_for(std::chrono::milliseconds duration, std::stop_token stop) {
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  std::unique_lock lock(mutex);
-  wake.wait_for(lock, stop, duration, [] { return false; });
-  return !stop.stop_requested();
 }
 
 // Everything a scan needs besides its options, built from the configuration.
@@ -117,12 +108,14 @@ class ProgressReporter {
     const auto interval = std::chrono::milliseconds(
         terminal_ ? 500 : static_cast<std::int64_t>(std::max(interval_s, 0.1) * 1000));
     thread_ = std::jthread([this, interval](std::stop_token stop) {
-      while (wait_for(interval, stop)) print();
+      while (sleep_for(interval, stop)) print();
     });
   }
   ~ProgressReporter() {
     thread_ = {};  // stops and joins
-    if (terminal_) std::cerr << '\n';
+    if (!terminal_) return;
+    print();  // the final state, even when it took less than one interval
+    std::cerr << '\n';
   }
   ProgressReporter(const ProgressReporter&) = delete;
   ProgressReporter& operator=(const ProgressReporter&) = delete;
@@ -223,7 +216,7 @@ std::string summary_table(const backfill::ScanResult& result, std::uint64_t tota
       << (result.complete ? "complete" : "stopped before the end") << " in " << std::fixed
       << std::setprecision(1) << seconds << " s\n";
   const auto row = [&](const std::string& name, std::uint64_t value, const std::string& note) {
-    out << "  " << std::left << std::setw(12) << name << std::right << std::setw(10) << value
+    out << "  " << std::left << std::setw(14) << name << std::right << std::setw(10) << value
         << (note.empty() ? "" : "  " + note) << '\n';
   };
   row("listed", counts.listed, total > 0 ? "of " + std::to_string(total) : "");
@@ -239,7 +232,7 @@ std::string summary_table(const backfill::ScanResult& result, std::uint64_t tota
     row(backfill::class_name(object_class), counts.of(object_class), note);
   }
   row(dry_run ? "would enqueue" : "enqueued", dry_run ? to_do(counts) : counts.enqueued, "");
-  out << "  requests    " << counts.list_requests << " LIST, " << counts.head_requests
+  out << "  requests      " << counts.list_requests << " LIST, " << counts.head_requests
       << " HEAD (no GET)\n";
   return out.str();
 }
@@ -423,7 +416,7 @@ int run_reconcile(const CommonOptions& common, const ReconcileOptions& options) 
       observe::log_fields(spdlog::level::info, "reconciled", fields);
       status = 0;
     }
-  } while (!options.once && wait_for(std::chrono::milliseconds(*every), stop.get_token()));
+  } while (!options.once && sleep_for(std::chrono::milliseconds(*every), stop.get_token()));
   // SIGTERM ends the service: not a failure.
   return stop.stop_requested() && !options.once ? 0 : status;
 }

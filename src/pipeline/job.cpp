@@ -1,12 +1,11 @@
 #include "pipeline/job.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <limits>
-#include <mutex>
 #include <numeric>
 #include <random>
 
+#include "common/sleep.h"
 #include "observe/log.h"
 #include "observe/metrics.h"
 #include "pipeline/recipe_fingerprint.h"
@@ -87,10 +86,7 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds delay, double unit)
 }  // namespace
 
 bool RealSleeper::sleep_for(std::chrono::milliseconds duration, std::stop_token stop) {
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  std::unique_lock lock(mutex);
-  return !wake.wait_for(lock, stop, duration, [] { return false; }) && !stop.stop_requested();
+  return imgpipe::sleep_for(duration, std::move(stop));
 }
 
 struct Job::Tally {

@@ -1,6 +1,5 @@
 #include "pipeline/store_health.h"
 
-#include <condition_variable>
 
 #include "observe/metrics.h"
 
@@ -34,13 +33,9 @@ void ProbedStoreHealth::refresh() {
 
 void ProbedStoreHealth::start_probing(std::chrono::milliseconds interval) {
   prober_ = std::jthread([this, interval](std::stop_token stop) {
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    while (!stop.stop_requested()) {
+    do {
       refresh();
-      std::unique_lock lock(mutex);
-      wake.wait_for(lock, stop, interval, [] { return false; });
-    }
+    } while (sleep_for(interval, stop));
   });
 }
 
