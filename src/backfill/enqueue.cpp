@@ -41,8 +41,8 @@ RateLimited::RateLimited(Enqueuer& inner, double per_second)
       interval_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           std::chrono::duration<double>(1.0 / std::max(per_second, 0.001)))) {}
 
-Status RateLimited::enqueue(const std::string& bucket, const s3::ListEntry& object,
-                            ObjectClass why, std::stop_token stop) {
+Status RateLimited::enqueue(const std::string& bucket, const s3::ListEntry& object, ObjectClass why,
+                            std::stop_token stop) {
   std::chrono::steady_clock::time_point slot;
   {
     std::lock_guard lock(mutex_);

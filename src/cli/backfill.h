@@ -18,19 +18,19 @@
 namespace imgpipe::cli {
 
 struct BackfillOptions {
-  std::string bucket;      // --bucket
-  std::string prefix;      // --prefix
-  std::string since;       // --since: a UTC time or an age (as for dlq)
-  std::string checkpoint;  // --checkpoint FILE; empty: in the state folder, named by the scan
-  bool changed = false;    // --changed
-  bool force = false;      // --force
-  bool dry_run = false;    // --dry-run
-  bool direct = false;     // --direct
-  bool restart = false;    // --restart
-  bool json = false;       // --json: the summary as one JSON object
-  double rate = 0;         // --rate: objects enqueued per second; 0: no limit
-  int page_size = 1000;    // --page-size
-  int concurrency = 8;     // --concurrency
+  std::string bucket;           // --bucket
+  std::string prefix;           // --prefix
+  std::string since;            // --since: a UTC time or an age (as for dlq)
+  std::string checkpoint;       // --checkpoint FILE; empty: in the state folder, named by the scan
+  bool changed = false;         // --changed
+  bool force = false;           // --force
+  bool dry_run = false;         // --dry-run
+  bool direct = false;          // --direct
+  bool restart = false;         // --restart
+  bool json = false;            // --json: the summary as one JSON object
+  double rate = 0;              // --rate: objects enqueued per second; 0: no limit
+  int page_size = 1000;         // --page-size
+  int concurrency = 8;          // --concurrency
   double progress_seconds = 5;  // --progress-interval, without a terminal
 };
 

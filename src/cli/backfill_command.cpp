@@ -47,8 +47,7 @@ struct Wiring {
   backfill::FailureLog failures;
   std::unique_ptr<pipeline::Job> job;
 
-  explicit Wiring(pipeline::Config loaded)
-      : config(std::move(loaded)), store(s3_options(config)) {}
+  explicit Wiring(pipeline::Config loaded) : config(std::move(loaded)), store(s3_options(config)) {}
 
   backfill::Enqueuer& sink() { return limited ? *limited : *enqueuer; }
 };
@@ -127,8 +126,9 @@ class ProgressReporter {
     if (terminal_) {
       std::cerr << '\r' << progress_line(counts, total_, seconds) << "\x1b[K" << std::flush;
     } else {
-      std::cerr << nlohmann::ordered_json{{"progress", progress_json(counts, total_, seconds)}}.dump()
-                << '\n';
+      std::cerr
+          << nlohmann::ordered_json{{"progress", progress_json(counts, total_, seconds)}}.dump()
+          << '\n';
     }
   }
 
@@ -179,8 +179,8 @@ int exit_code_of(const Error& error) {
 
 nlohmann::ordered_json progress_json(const backfill::Counts& counts, std::uint64_t total,
                                      double seconds) {
-  nlohmann::ordered_json json = {{"listed", counts.listed}, {"total", total},
-                                 {"matched", counts.matched}};
+  nlohmann::ordered_json json = {
+      {"listed", counts.listed}, {"total", total}, {"matched", counts.matched}};
   for (const auto object_class : backfill::all_classes()) {
     json[backfill::class_name(object_class)] = counts.of(object_class);
   }
@@ -372,8 +372,9 @@ int run_reconcile(const CommonOptions& common, const ReconcileOptions& options) 
   std::unique_ptr<observe::StatusServer> server;
   if (!options.once) {
     auto started = observe::StatusServer::start(
-        options.http_listen.empty() ? wiring.config.http_listen : options.http_listen,
-        [] { return observe::Readiness{true, ""}; });
+        options.http_listen.empty() ? wiring.config.http_listen : options.http_listen, [] {
+          return observe::Readiness{true, ""};
+        });
     if (!started) {
       std::cerr << "imgpipe reconcile: " << started.error().message << '\n';
       return 2;
@@ -391,15 +392,15 @@ int run_reconcile(const CommonOptions& common, const ReconcileOptions& options) 
     auto result = scan.run(std::nullopt, stop.get_token());
     const double seconds = seconds_since(start);
     metrics.reconcile_last_duration.unlabelled().set(seconds);
-    metrics.reconcile_last_run.unlabelled().set(static_cast<double>(
-        std::chrono::duration_cast<std::chrono::seconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count()));
+    metrics.reconcile_last_run.unlabelled().set(
+        static_cast<double>(std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count()));
     if (!result || !result->complete) {
       metrics.reconcile_runs.with("failed").increment();
-      observe::log_fields(spdlog::level::warn, "reconciliation failed",
-                          {{"error", result ? "stopped" : result.error().message},
-                           {"seconds", seconds}});
+      observe::log_fields(
+          spdlog::level::warn, "reconciliation failed",
+          {{"error", result ? "stopped" : result.error().message}, {"seconds", seconds}});
       status = 1;
     } else {
       const auto& counts = result->counts;

@@ -109,25 +109,29 @@ int parse_and_run(int argc, char** argv) {
                      "Only count, and show the first keys of each class; write nothing");
   backfill->add_flag("--direct", backfill_options.direct,
                      "Process in this process instead of enqueuing (no workers needed)");
-  backfill->add_option("--rate", backfill_options.rate,
-                       "At most this many objects enqueued per second (default: no limit)")
+  backfill
+      ->add_option("--rate", backfill_options.rate,
+                   "At most this many objects enqueued per second (default: no limit)")
       ->check(CLI::Range(0.0, 1e6));
   backfill->add_flag("--restart", backfill_options.restart,
                      "Forget the checkpoint of this backfill and start from the beginning");
   backfill->add_option("--checkpoint", backfill_options.checkpoint,
                        "Checkpoint file (default: $IMGPIPE_STATE_DIR or ~/.local/state/imgpipe, "
                        "one file per distinct command)");
-  backfill->add_option("--page-size", backfill_options.page_size,
-                       "Objects per listing page, and per checkpoint")
+  backfill
+      ->add_option("--page-size", backfill_options.page_size,
+                   "Objects per listing page, and per checkpoint")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
-  backfill->add_option("--concurrency", backfill_options.concurrency,
-                       "Objects checked (and enqueued) at once (--direct: pipeline.workers)")
+  backfill
+      ->add_option("--concurrency", backfill_options.concurrency,
+                   "Objects checked (and enqueued) at once (--direct: pipeline.workers)")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   backfill->add_flag("--json", backfill_options.json, "The summary as one JSON object on stdout");
-  backfill->add_option("--progress-interval", backfill_options.progress_seconds,
-                       "Seconds between JSON progress lines on stderr when it is no terminal")
+  backfill
+      ->add_option("--progress-interval", backfill_options.progress_seconds,
+                   "Seconds between JSON progress lines on stderr when it is no terminal")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
 

@@ -1,7 +1,7 @@
+#include "cli/time_text.h"
+
 #include <charconv>
 #include <ctime>
-
-#include "cli/time_text.h"
 
 namespace imgpipe::cli {
 namespace {

@@ -371,8 +371,8 @@ class Job::StoreSink final : public ProductSink {
 };
 
 std::set<const Output*> Job::current_outputs(const events::ObjectEvent& event,
-                                            const std::vector<const Rule*>& rules,
-                                            std::stop_token stop) {
+                                             const std::vector<const Rule*>& rules,
+                                             std::stop_token stop) {
   std::set<const Output*> current;
   if (event.etag.empty()) return current;
   const SourceVersion source{event.bucket, event.key, event.etag, event.sequencer};
@@ -416,10 +416,9 @@ Job::EventOutcome Job::process_object(const events::ObjectEvent& event,
   // After a rules change only the outputs of another recipe are rendered.
   std::set<const Output*> current;
   if (!tally.force) current = current_outputs(event, rules, stop);
-  const auto outputs = std::accumulate(rules.begin(), rules.end(), std::size_t{0},
-                                       [](std::size_t sum, const Rule* rule) {
-                                         return sum + rule->outputs.size();
-                                       });
+  const auto outputs =
+      std::accumulate(rules.begin(), rules.end(), std::size_t{0},
+                      [](std::size_t sum, const Rule* rule) { return sum + rule->outputs.size(); });
   if (current.size() == outputs) {
     count_skip("up_to_date", event);
     return {};

@@ -14,6 +14,9 @@ template <class... Visitors>
 struct Overloaded : Visitors... {
   using Visitors::operator()...;
 };
+// Written out for clang 14 (clang-tidy), which does not deduce aggregates.
+template <class... Visitors>
+Overloaded(Visitors...) -> Overloaded<Visitors...>;
 
 const char* mode_name(image::ResizeMode mode) {
   switch (mode) {
@@ -48,11 +51,21 @@ Json describe(const image::Operation& operation) {
             return {{"aspect_crop",
                      {op.ratio_width, op.ratio_height, image::gravity_name(op.gravity)}}};
           },
-          [](const image::SquareCrop& op) -> Json { return {{"square", op.size}}; },
-          [](const image::Rotate& op) -> Json { return {{"rotate", op.degrees}}; },
-          [](const image::Flip& op) -> Json { return {{"flip", op.horizontal}}; },
-          [](const image::Sharpen& op) -> Json { return {{"sharpen", op.sigma}}; },
-          [](const image::Blur& op) -> Json { return {{"blur", op.sigma}}; },
+          [](const image::SquareCrop& op) -> Json {
+            return {{"square", op.size}};
+          },
+          [](const image::Rotate& op) -> Json {
+            return {{"rotate", op.degrees}};
+          },
+          [](const image::Flip& op) -> Json {
+            return {{"flip", op.horizontal}};
+          },
+          [](const image::Sharpen& op) -> Json {
+            return {{"sharpen", op.sigma}};
+          },
+          [](const image::Blur& op) -> Json {
+            return {{"blur", op.sigma}};
+          },
       },
       operation);
 }

@@ -1,6 +1,6 @@
 #include "pipeline/store_health.h"
 
-
+#include "common/sleep.h"
 #include "observe/metrics.h"
 
 namespace imgpipe::pipeline {

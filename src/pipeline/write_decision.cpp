@@ -69,8 +69,8 @@ const char* output_state_name(OutputState state) {
   return "missing";
 }
 
-OutputState output_state(const std::optional<s3::ObjectInfo>& existing,
-                         const SourceVersion& source, const std::string& recipe) {
+OutputState output_state(const std::optional<s3::ObjectInfo>& existing, const SourceVersion& source,
+                         const std::string& recipe) {
   if (!existing) return OutputState::missing;
   if (!has_source_marker(existing->metadata)) return OutputState::foreign;
   const auto recorded_key = metadata_value(*existing, kSourceKeyMetadata);

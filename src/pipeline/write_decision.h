@@ -63,8 +63,8 @@ enum class OutputState {
 const char* output_state_name(OutputState state);
 
 // `existing`: the output key's current object, nullopt when there is none.
-OutputState output_state(const std::optional<s3::ObjectInfo>& existing,
-                         const SourceVersion& source, const std::string& recipe);
+OutputState output_state(const std::optional<s3::ObjectInfo>& existing, const SourceVersion& source,
+                         const std::string& recipe);
 
 enum class WriteDecision { write, up_to_date, newer_exists, collision };
 

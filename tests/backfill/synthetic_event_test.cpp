@@ -12,8 +12,8 @@ namespace imgpipe::backfill {
 namespace {
 
 TEST(SyntheticEvent, ParsesBackAsTheObjectWithEveryKeyEscapedLikeMinio) {
-  for (const std::string key : {"plain.jpg", "holiday 2026/day one/a+b.jpg", "100% real/x.png",
-                                "ünïcödé/日本/x.webp"}) {
+  for (const std::string key :
+       {"plain.jpg", "holiday 2026/day one/a+b.jpg", "100% real/x.png", "ünïcödé/日本/x.webp"}) {
     const s3::ListEntry entry{key, 1234, "0123abc-2", 1'700'000'000'123};
     auto events = events::parse_event_message(synthetic_event_json("raw", entry));
     ASSERT_TRUE(events) << events.error().message;

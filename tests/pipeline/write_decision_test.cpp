@@ -15,9 +15,8 @@ s3::ObjectInfo output_of(const std::string& source_key, const std::string& etag,
                          const std::string& sequencer) {
   s3::ObjectInfo info;
   info.etag = "output-etag";
-  info.metadata = {{kSourceEtagMetadata, etag},
-                   {kSourceKeyMetadata, source_key},
-                   {kRecipeMetadata, kRecipe}};
+  info.metadata = {
+      {kSourceEtagMetadata, etag}, {kSourceKeyMetadata, source_key}, {kRecipeMetadata, kRecipe}};
   if (!sequencer.empty()) info.metadata[kSourceSequencerMetadata] = sequencer;
   return info;
 }
@@ -37,14 +36,17 @@ TEST(WriteDecisionTest, WritesWhereNothingIs) {
 }
 
 TEST(WriteDecisionTest, TheSameSourceVersionIsUpToDate) {
-  EXPECT_EQ(decide_write(output_of("raw/photos/a%20b.jpg", "etag-2", "00000000000000A0"), kSource, kRecipe),
+  EXPECT_EQ(decide_write(output_of("raw/photos/a%20b.jpg", "etag-2", "00000000000000A0"), kSource,
+                         kRecipe),
             WriteDecision::up_to_date);
 }
 
 TEST(WriteDecisionTest, AnOlderVersionIsOverwrittenANewerOneNever) {
-  EXPECT_EQ(decide_write(output_of("raw/photos/a%20b.jpg", "etag-1", "000000000000009F"), kSource, kRecipe),
+  EXPECT_EQ(decide_write(output_of("raw/photos/a%20b.jpg", "etag-1", "000000000000009F"), kSource,
+                         kRecipe),
             WriteDecision::write);
-  EXPECT_EQ(decide_write(output_of("raw/photos/a%20b.jpg", "etag-3", "00000000000000A1"), kSource, kRecipe),
+  EXPECT_EQ(decide_write(output_of("raw/photos/a%20b.jpg", "etag-3", "00000000000000A1"), kSource,
+                         kRecipe),
             WriteDecision::newer_exists);
 }
 
@@ -56,7 +58,8 @@ TEST(WriteDecisionTest, AnUnknownOrderIsWritten) {
 }
 
 TEST(WriteDecisionTest, AnotherSourceKeyOrAForeignObjectIsACollision) {
-  EXPECT_EQ(decide_write(output_of("raw/photos/a%20b.JPG", "etag-2", "00000000000000A0"), kSource, kRecipe),
+  EXPECT_EQ(decide_write(output_of("raw/photos/a%20b.JPG", "etag-2", "00000000000000A0"), kSource,
+                         kRecipe),
             WriteDecision::collision);
   EXPECT_EQ(decide_write(s3::ObjectInfo{"e", 3, "image/jpeg", {}}, kSource, kRecipe),
             WriteDecision::collision);
