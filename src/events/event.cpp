@@ -1,6 +1,7 @@
 #include "events/event.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace imgpipe::events {
 namespace {
@@ -45,7 +46,27 @@ std::map<std::string, std::string> string_map(const json* object) {
   return out;
 }
 
-Result<ObjectEvent> parse_record(const json& record, std::size_t index) {
+// versitygw's bucket ARN is "arn:aws:s3:::/<bucket>/<key>"; MinIO's and
+// AWS's are "arn:aws:s3:::<bucket>".
+bool written_by_versitygw(const json& bucket) {
+  return optional_string(bucket, "arn").starts_with("arn:aws:s3:::/");
+}
+
+std::string without_quotes(std::string etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    return etag.substr(1, etag.size() - 2);
+  }
+  return etag;
+}
+
+Result<std::string> decode_key(const std::string& written, bool raw, const std::string& where) {
+  if (raw) return written;
+  auto key = query_unescape(written);
+  if (!key) return malformed(where + ".s3.object.key: " + key.error().message);
+  return key;
+}
+
+Result<ObjectEvent> parse_record(const json& record, std::size_t index, KeyEncoding keys) {
   const std::string where = "Records[" + std::to_string(index) + "]";
   if (!record.is_object()) return malformed(where + " is not an object");
   ObjectEvent event;
@@ -63,27 +84,53 @@ Result<ObjectEvent> parse_record(const json& record, std::size_t index) {
 
   event.bucket = optional_string(*bucket, "name");
   if (event.bucket.empty()) return malformed(where + ".s3.bucket.name is missing");
-  const std::string escaped_key = optional_string(*object, "key");
-  if (escaped_key.empty()) return malformed(where + ".s3.object.key is missing");
-  auto key = query_unescape(escaped_key);
-  if (!key) return malformed(where + ".s3.object.key: " + key.error().message);
+  const std::string written_key = optional_string(*object, "key");
+  if (written_key.empty()) return malformed(where + ".s3.object.key is missing");
+  const bool versitygw = written_by_versitygw(*bucket);
+  const bool raw = keys == KeyEncoding::raw || (keys == KeyEncoding::detect && versitygw);
+  auto key = decode_key(written_key, raw, where);
+  if (!key) return key.error();
   event.key = std::move(key).value();
 
   event.size = optional_size(*object);
-  event.etag = optional_string(*object, "eTag");
+  event.etag = without_quotes(optional_string(*object, "eTag"));
   event.content_type = optional_string(*object, "contentType");
-  event.sequencer = optional_string(*object, "sequencer");
+  if (!versitygw) event.sequencer = optional_string(*object, "sequencer");
   event.user_metadata = string_map(find_object(*object, "userMetadata"));
   return event;
 }
 
+// {"Service":"S3","Event":"s3:TestEvent","Time":"...","Bucket":"..."}
+std::optional<ObjectEvent> test_message(const json& document) {
+  const std::string name = optional_string(document, "Event");
+  if (classify_event_name(name) != EventKind::test) return std::nullopt;
+  ObjectEvent event;
+  event.event_name = name;
+  event.kind = EventKind::test;
+  event.bucket = optional_string(document, "Bucket");
+  event.event_time = optional_string(document, "Time");
+  return event;
+}
+
 }  // namespace
+
+const std::vector<std::string>& key_encoding_names() {
+  static const std::vector<std::string> names = {"detect", "query", "raw"};
+  return names;
+}
+
+KeyEncoding key_encoding_from_name(std::string_view name) {
+  if (name == "query") return KeyEncoding::query;
+  if (name == "raw") return KeyEncoding::raw;
+  return KeyEncoding::detect;
+}
 
 EventKind classify_event_name(std::string_view name) {
   if (name.starts_with("s3:")) name.remove_prefix(3);
   if (name.starts_with("ObjectCreated:")) return EventKind::created;
   if (name.starts_with("ObjectRemoved:")) return EventKind::removed;
   if (name.starts_with("ObjectAccessed:")) return EventKind::accessed;
+  if (name == "TestEvent") return EventKind::test;
   return EventKind::other;
 }
 
@@ -132,11 +179,14 @@ Result<std::string> query_unescape(std::string_view escaped) {
   return out;
 }
 
-Result<std::vector<ObjectEvent>> parse_event_message(std::string_view text) {
+Result<std::vector<ObjectEvent>> parse_event_message(std::string_view text, KeyEncoding keys) {
   json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) return malformed("message is not valid JSON");
   if (!document.is_object()) return malformed("message is not a JSON object");
   auto records = document.find("Records");
+  if (records == document.end()) {
+    if (auto test = test_message(document)) return std::vector<ObjectEvent>{std::move(*test)};
+  }
   if (records == document.end() || !records->is_array())
     return malformed("message has no Records array");
   if (records->empty()) return malformed("Records is empty");
@@ -144,7 +194,7 @@ Result<std::vector<ObjectEvent>> parse_event_message(std::string_view text) {
   std::vector<ObjectEvent> events;
   events.reserve(records->size());
   for (std::size_t i = 0; i < records->size(); ++i) {
-    auto event = parse_record((*records)[i], i);
+    auto event = parse_record((*records)[i], i, keys);
     if (!event) return event.error();
     events.push_back(std::move(event).value());
   }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace imgpipe::events {
@@ -18,6 +20,15 @@ std::string minio_message(
          R"(","userIdentity":{"principalId":"imgpipe"},"s3":{"s3SchemaVersion":"1.0","configurationId":"Config","bucket":{"name":"raw","ownerIdentity":{"principalId":"imgpipe"},"arn":"arn:aws:s3:::raw"},"object":{"key":")" +
          escaped_key + R"(",)" + object_extra +
          R"("sequencer":"187A9C1D2E3F4A5B"}},"source":{"host":"127.0.0.1","port":"","userAgent":"curl"}}]})";
+}
+
+// A message captured from a real server (tests/events/data/README.md).
+std::string captured(const std::string& name) {
+  std::ifstream file(std::string(IMGPIPE_EVENTS_TEST_DATA) + "/" + name);
+  EXPECT_TRUE(file.good()) << name;
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
 }
 
 TEST(ParseEventMessage, ReadsEveryFieldOfAMinioPutEvent) {
@@ -141,6 +152,83 @@ TEST(QueryEscape, EscapesLikeGoAndRoundTripsThroughUnescape) {
     ASSERT_TRUE(back);
     EXPECT_EQ(back.value(), key);
   }
+}
+
+TEST(CapturedMinioMessage, QueryEscapedKeyIsDecoded) {
+  auto events = parse_event_message(captured("minio-put.json"));
+  ASSERT_TRUE(events.ok()) << events.error().message;
+  const ObjectEvent& event = events->front();
+  EXPECT_EQ(event.kind, EventKind::created);
+  EXPECT_EQ(event.bucket, "capture");
+  EXPECT_EQ(event.key, "a b+c%d/été.txt");
+  EXPECT_EQ(event.etag, "49f68a5c8493ec2c0bf489821c21fc3b");
+  EXPECT_EQ(event.sequencer, "18ED6867F5B58264");
+  EXPECT_EQ(event.content_type, "text/plain");
+  EXPECT_EQ(event.user_metadata.at("X-Amz-Meta-Origin"), "camera");
+  auto removed = parse_event_message(captured("minio-delete.json"));
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_EQ(removed->front().kind, EventKind::removed);
+  EXPECT_EQ(removed->front().key, "a b+c%d/été.txt");
+}
+
+TEST(CapturedVersitygwMessage, RawKeyIsTakenAsItIs) {
+  auto events = parse_event_message(captured("versitygw-put.json"));
+  ASSERT_TRUE(events.ok()) << events.error().message;
+  const ObjectEvent& event = events->front();
+  EXPECT_EQ(event.kind, EventKind::created);
+  EXPECT_EQ(event.bucket, "src");
+  EXPECT_EQ(event.key, "a b+c%d/été.txt");
+  EXPECT_EQ(event.size, 2u);
+  EXPECT_EQ(event.etag, "49f68a5c8493ec2c0bf489821c21fc3b") << "quotes removed";
+  EXPECT_EQ(event.sequencer, "") << "a per-process counter orders nothing";
+
+  auto query = parse_event_message(captured("versitygw-put-query-characters.json"));
+  ASSERT_TRUE(query.ok()) << query.error().message;
+  EXPECT_EQ(query->front().key, "x/y?z#w&q=1.jpg");
+
+  auto removed = parse_event_message(captured("versitygw-delete.json"));
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_EQ(removed->front().kind, EventKind::removed);
+  EXPECT_EQ(removed->front().key, "plus+only.jpg") << "not 'plus only.jpg'";
+}
+
+TEST(CapturedVersitygwMessage, ForcedQueryDecodingGetsItsKeysWrongOrFails) {
+  auto plus = parse_event_message(captured("versitygw-delete.json"), KeyEncoding::query);
+  ASSERT_TRUE(plus.ok());
+  EXPECT_EQ(plus->front().key, "plus only.jpg");
+  auto percent = parse_event_message(captured("versitygw-put.json"), KeyEncoding::query);
+  ASSERT_FALSE(percent.ok());
+  EXPECT_EQ(percent.error().reason, Reason::malformed_event);
+}
+
+TEST(ParseEventMessage, RawKeysCanBeForcedForAServerThatIsNotRecognised) {
+  auto events =
+      parse_event_message(minio_message("s3:ObjectCreated:Put", "100%+sure.jpg"), KeyEncoding::raw);
+  ASSERT_TRUE(events.ok()) << events.error().message;
+  EXPECT_EQ(events->front().key, "100%+sure.jpg");
+}
+
+TEST(CapturedVersitygwMessage, StartupTestEventIsOneTestRecordWithoutKey) {
+  auto events = parse_event_message(captured("versitygw-test-event.json"));
+  ASSERT_TRUE(events.ok()) << events.error().message;
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(events->front().kind, EventKind::test);
+  EXPECT_EQ(events->front().event_name, "s3:TestEvent");
+  EXPECT_EQ(events->front().bucket, "Test-Bucket");
+  EXPECT_EQ(events->front().key, "");
+}
+
+TEST(ParseEventMessage, AnObjectWithoutRecordsThatIsNoTestEventIsMalformed) {
+  auto events = parse_event_message(R"({"Service":"S3","Event":"s3:Something"})");
+  ASSERT_FALSE(events.ok());
+  EXPECT_EQ(events.error().reason, Reason::malformed_event);
+}
+
+TEST(KeyEncodingNames, SpellEverySettingValue) {
+  EXPECT_EQ(key_encoding_from_name("query"), KeyEncoding::query);
+  EXPECT_EQ(key_encoding_from_name("raw"), KeyEncoding::raw);
+  EXPECT_EQ(key_encoding_from_name("detect"), KeyEncoding::detect);
+  EXPECT_EQ(key_encoding_names().size(), 3u);
 }
 
 }  // namespace
