@@ -56,11 +56,28 @@ const std::vector<std::string>& notified_events(const pipeline::Config& config) 
   return config.pipeline.delete_outputs ? with_deletes : uploads_only;
 }
 
+// What to do when the server has no bucket notification API (versitygw).
+void explain_missing_notification_api(const Error& error) {
+  if (error.message.find("NotImplemented") == std::string::npos) return;
+  std::cerr << "  this S3 server does not implement bucket notification configuration.\n"
+               "  If it publishes events to Kafka itself (versitygw: --event-kafka-url,\n"
+               "  --event-kafka-topic), configure that on the server and set\n"
+               "  s3.notifications=server (IMGPIPE_S3_NOTIFICATIONS=server); see "
+               "docs/s3-servers.md\n";
+}
+
 bool ensure_notification(s3::Client& client, const pipeline::Config& config,
                          const std::string& bucket) {
+  if (config.s3.notifications == "server") {
+    std::cout << "notification on " << bucket
+              << ": left to the server (s3.notifications=server); it must publish to topic "
+              << config.kafka.topic << '\n';
+    return true;
+  }
   auto current = client.get_bucket_notification(bucket);
   if (!current) {
     std::cerr << "notification on " << bucket << ": " << current.error().message << '\n';
+    explain_missing_notification_api(current.error());
     return false;
   }
   std::string document = current.value();

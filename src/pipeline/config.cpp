@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/ascii.h"
+#include "events/event.h"
 #include "observe/log.h"
 #include "pipeline/key_collisions.h"
 #include "pipeline/rules_yaml.h"
@@ -64,6 +65,7 @@ Setting list(std::string path, std::string env, std::string description,
 // librdkafka's security.protocol and sasl.mechanisms values imgpipe supports.
 const std::vector<std::string> kSecurityProtocols = {"plaintext", "ssl", "sasl_plaintext",
                                                      "sasl_ssl"};
+const std::vector<std::string> kNotificationModes = {"bucket", "server"};
 const std::vector<std::string> kSaslMechanisms = {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"};
 
 std::string join(const std::vector<std::string>& items, const char* separator) {
@@ -152,6 +154,18 @@ std::vector<Setting> declare_settings() {
           "s3.notify_arn", "IMGPIPE_NOTIFY_ARN",
           "Notification target ARN that setup puts on the source bucket",
           [](Config& c) -> std::string& { return c.s3.notify_arn; }, true),
+      choice(
+          "s3.notifications", "IMGPIPE_S3_NOTIFICATIONS",
+          "Who routes events to Kafka: bucket (setup puts a notification on each source "
+          "bucket: MinIO, AWS) or server (the server publishes every event itself and "
+          "setup leaves buckets alone: versitygw)",
+          [](Config& c) -> std::string& { return c.s3.notifications; }, kNotificationModes, true),
+      choice(
+          "s3.event_keys", "IMGPIPE_S3_EVENT_KEYS",
+          "How event records write object keys: query-escaped (MinIO, AWS), raw "
+          "(versitygw) or detect (raw when the record is versitygw's)",
+          [](Config& c) -> std::string& { return c.s3.event_keys; }, events::key_encoding_names(),
+          true),
       text(
           "pipeline.source_bucket", "IMGPIPE_SOURCE_BUCKET", "Bucket whose uploads are processed",
           [](Config& c) -> std::string& { return c.pipeline.source_bucket; }, true),

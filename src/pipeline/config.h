@@ -46,6 +46,8 @@ struct S3Settings {
   int connect_timeout_ms = 3000;
   int request_timeout_ms = 60000;
   std::string notify_arn = "arn:minio:sqs::PRIMARY:kafka";
+  std::string notifications = "bucket";  // choices: in the settings table
+  std::string event_keys = "detect";     // events::key_encoding_names()
 };
 
 struct PipelineSettings {

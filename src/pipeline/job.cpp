@@ -25,6 +25,7 @@ std::string_view kind_name(events::EventKind kind) {
     case events::EventKind::created: return "created";
     case events::EventKind::removed: return "removed";
     case events::EventKind::accessed: return "accessed";
+    case events::EventKind::test: return "test";
     case events::EventKind::other: return "other";
   }
   return "other";
@@ -71,6 +72,16 @@ bool is_forced(const kafka::Message& message) {
   });
 }
 
+// Backfill's synthetic events query-escape their keys like MinIO's
+// (backfill/synthetic_event.h), whichever server the real events come from.
+events::KeyEncoding key_encoding(const kafka::Message& message, const Config& config) {
+  const bool synthetic =
+      std::any_of(message.headers.begin(), message.headers.end(),
+                  [](const auto& header) { return header.first == kBackfillHeader; });
+  return synthetic ? events::KeyEncoding::query
+                   : events::key_encoding_from_name(config.s3.event_keys);
+}
+
 double default_unit_random() {
   thread_local std::mt19937 generator{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
@@ -111,7 +122,7 @@ Job::Job(const Config& config, JobDeps deps)
 JobStatus Job::handle(const kafka::Message& message, std::stop_token stop) {
   Tally tally;
   tally.force = is_forced(message);
-  auto parsed = events::parse_event_message(message.payload);
+  auto parsed = events::parse_event_message(message.payload, key_encoding(message, config_));
   if (!parsed) {
     tally.failed();
     log_failure(parsed.error(), {{"topic", message.partition.topic},
@@ -170,7 +181,8 @@ Job::EventOutcome Job::handle_event(const events::ObjectEvent& event, Tally& tal
   Metrics::global().events_received.with(std::string(kind_name(event.kind))).increment();
   if (event.kind == events::EventKind::removed) return remove_outputs(event, tally, stop);
   if (event.kind != events::EventKind::created) {
-    count_skip("not_a_create_event", event);
+    // A server's "s3:TestEvent" says the notification target works; no object.
+    count_skip(event.kind == events::EventKind::test ? "test_event" : "not_a_create_event", event);
     return {};
   }
   if (has_source_marker(event.user_metadata)) {
@@ -219,6 +231,18 @@ auto Job::with_retries(const char* stage, const std::string& key, Tally& tally, 
   }
 }
 
+std::optional<Result<bool>> Job::source_is_current(const SourceVersion& source, Tally& tally,
+                                                   std::stop_token stop) {
+  auto head = with_retries(
+      "head", source.key, tally,
+      [&] { return deps_.store.head_object(source.bucket, source.key, stop); }, stop);
+  if (!head) return std::nullopt;
+  if (head->ok()) return Result<bool>(head->value().etag == source.etag);
+  // Deleted since: its remove event takes the outputs away.
+  if (head->error().reason == Reason::object_missing) return Result<bool>(false);
+  return Result<bool>(head->error());
+}
+
 std::optional<Result<WriteDecision>> Job::write_one(const std::string& bucket,
                                                     const std::string& key, s3::PutRequest put,
                                                     const SourceVersion& source, Tally& tally,
@@ -257,6 +281,21 @@ std::optional<Result<WriteDecision>> Job::write_one(const std::string& bucket,
     if (decision == WriteDecision::newer_exists) {
       count_output_skip("newer_output_exists", bucket, key);
       return Result<WriteDecision>(decision);
+    }
+    // Without a sequencer (versitygw) an output of another version may be the
+    // newer one; it is overwritten only while our version is still the source.
+    const bool order_unknown =
+        existing && source.sequencer.empty() &&
+        output_state(existing, source, recipe == put.metadata.end() ? "" : recipe->second) ==
+            OutputState::stale;
+    if (order_unknown) {
+      auto current = source_is_current(source, tally, stop);
+      if (!current) return std::nullopt;
+      if (!current->ok()) return Result<WriteDecision>(current->error());
+      if (!current->value()) {
+        count_output_skip("source_changed", bucket, key);
+        return Result<WriteDecision>(WriteDecision::newer_exists);
+      }
     }
     put.if_none_match = !existing.has_value();
     put.if_match = existing ? existing->etag : std::string();

@@ -117,6 +117,10 @@ class Job {
   // the failure; nullopt when interrupted.
   std::optional<Result<WriteDecision>> write(const Product& product, const SourceVersion& source,
                                              Tally& tally, std::stop_token stop);
+  // Whether `source` is still the object's version (a HEAD); nullopt when
+  // stopped. Used where sequencers cannot order two versions.
+  std::optional<Result<bool>> source_is_current(const SourceVersion& source, Tally& tally,
+                                                std::stop_token stop);
   std::optional<Result<WriteDecision>> write_one(const std::string& bucket, const std::string& key,
                                                  s3::PutRequest put, const SourceVersion& source,
                                                  Tally& tally, std::stop_token stop);

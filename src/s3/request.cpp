@@ -45,6 +45,8 @@ Reason reason_for_status(long status) {
   if (status == 404) return Reason::object_missing;
   if (status == 401 || status == 403) return Reason::access_denied;
   if (status == 408) return Reason::timeout;
+  // Not implemented is an answer, not an outage: trying again cannot help.
+  if (status == 501) return Reason::invalid_request;
   if (status == 429 || status >= 500) return Reason::unavailable;
   return Reason::invalid_request;
 }

@@ -6,8 +6,10 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kafka/consumer.h"
@@ -29,6 +31,12 @@ class FakeStore final : public s3::ObjectStore {
   void fail_next(const std::string& operation, int count, Error error) {
     std::lock_guard lock(mutex_);
     for (int i = 0; i < count; ++i) failures_[operation].push_back(error);
+  }
+  // Right after the next GET of bucket/key the object becomes another
+  // version (ETag "etag-<key>-v2"): an upload racing with the Job.
+  void new_version_after_next_get(const std::string& bucket, const std::string& key) {
+    std::lock_guard lock(mutex_);
+    new_version_after_get_ = {bucket, key};
   }
   std::optional<s3::Object> find(const std::string& bucket, const std::string& key) {
     std::lock_guard lock(mutex_);
@@ -61,7 +69,12 @@ class FakeStore final : public s3::ObjectStore {
     if (!options.if_match.empty() && options.if_match != it->second.info.etag) {
       return make_error(Reason::source_changed, "not ETag " + options.if_match + ": " + key);
     }
-    return it->second;
+    s3::Object object = it->second;
+    if (new_version_after_get_ == std::pair{bucket, key}) {
+      it->second.info.etag = "etag-" + key + "-v2";
+      new_version_after_get_.reset();
+    }
+    return object;
   }
   Result<std::string> put_object(const std::string& bucket, const std::string& key,
                                  const s3::PutRequest& request) override {
@@ -126,6 +139,7 @@ class FakeStore final : public s3::ObjectStore {
   }
   std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, s3::Object> objects_;
+  std::optional<std::pair<std::string, std::string>> new_version_after_get_;
   std::map<std::string, std::deque<Error>> failures_;
   std::map<std::string, int> calls_;
   std::vector<std::string> written_;

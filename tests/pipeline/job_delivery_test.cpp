@@ -155,6 +155,56 @@ TEST_F(JobDeliveryTest, NeverOverwritesAnOutputOfANewerSourceVersion) {
   EXPECT_TRUE(dead_letters_.sent().empty());
 }
 
+// Without sequencers (versitygw's events) an output of another version may
+// be the newer one: it is overwritten only while the rendered version is
+// still the source's.
+TEST_F(JobDeliveryTest, WithoutSequencersAnOutputIsKeptOnceTheSourceHasMovedOn) {
+  store_.add("raw", "a.jpg", testing_support::make_image(40, 30, ".jpg"));
+  add_output("a.jpg", "etag-of-another-version", "");
+  store_.new_version_after_next_get("raw", "a.jpg");
+  const double before = skipped("source_changed");
+  Event event;
+  event.sequencer = "";
+  EXPECT_EQ(handle(event), JobStatus::done);
+  EXPECT_EQ(output_etag("a.jpg"), "etag-of-another-version");
+  EXPECT_EQ(skipped("source_changed"), before + 1);
+  EXPECT_TRUE(dead_letters_.sent().empty());
+}
+
+TEST_F(JobDeliveryTest, WithoutSequencersAnOutputOfAnotherVersionIsReplacedWhileOursIsCurrent) {
+  store_.add("raw", "a.jpg", testing_support::make_image(40, 30, ".jpg"));
+  add_output("a.jpg", "etag-of-another-version", "");
+  Event event;
+  event.sequencer = "";
+  EXPECT_EQ(handle(event), JobStatus::done);
+  EXPECT_EQ(output_etag("a.jpg"), "etag-a.jpg");
+}
+
+// A stack whose server writes raw keys (versitygw) still gets backfill's
+// synthetic events, which are query-escaped.
+TEST_F(JobDeliveryTest, BackfillEventsAreQueryEscapedWhateverKeysTheServerWrites) {
+  config_.s3.event_keys = "raw";
+  store_.add("raw", "a b.jpg", testing_support::make_image(40, 30, ".jpg"));
+  Event event;
+  event.key = "a+b.jpg";
+  event.etag = "etag-a b.jpg";
+  Job job(config_, JobDeps{store_, sleeper_, dead_letters_, health_, [] { return 1.0; }});
+  const kafka::Message message{{"bucket-events", 4}, 77,   "raw/a b.jpg",
+                               event_json(event),    1234, {{kBackfillHeader, "missing"}}};
+  EXPECT_EQ(job.handle(message, {}), JobStatus::done);
+  EXPECT_TRUE(store_.find("processed", "a b.jpg").has_value());
+  EXPECT_TRUE(dead_letters_.sent().empty());
+}
+
+TEST_F(JobDeliveryTest, RawKeysAreTakenAsTheyAreWhenTheSettingSaysSo) {
+  config_.s3.event_keys = "raw";
+  store_.add("raw", "a+b.jpg", testing_support::make_image(40, 30, ".jpg"));
+  Event event;
+  event.key = "a+b.jpg";
+  EXPECT_EQ(handle(event), JobStatus::done);
+  EXPECT_TRUE(store_.find("processed", "a+b.jpg").has_value());
+}
+
 TEST_F(JobDeliveryTest, OverwritesAnOutputOfAnOlderVersionOnlyIfItIsStillThatOne) {
   store_.add("raw", "a.jpg", testing_support::make_image(40, 30, ".jpg"));
   add_output("a.jpg", "etag-of-v0", "0000000000000005");
