@@ -82,6 +82,16 @@ events::KeyEncoding key_encoding(const kafka::Message& message, const Config& co
                    : events::key_encoding_from_name(config.s3.event_keys);
 }
 
+// The dead-letter record is found by its key (`imgpipe dlq list
+// --key-prefix`): MinIO keys its messages bucket/key; a message without a key
+// (versitygw's) is given the object's.
+kafka::Message keyed_by_object(const kafka::Message& message, const events::ObjectEvent& event) {
+  if (!message.key.empty()) return message;
+  kafka::Message keyed = message;
+  keyed.key = event.bucket + "/" + event.key;
+  return keyed;
+}
+
 double default_unit_random() {
   thread_local std::mt19937 generator{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
@@ -132,12 +142,16 @@ JobStatus Job::handle(const kafka::Message& message, std::stop_token stop) {
     return dead_letter(message, parsed.error(), tally, stop);
   }
   std::optional<Error> failure;
+  const events::ObjectEvent* failed_event = nullptr;
   for (const auto& event : parsed.value()) {
     auto outcome = handle_event(event, tally, stop);
     if (outcome.status == JobStatus::cancelled) return JobStatus::cancelled;
-    if (outcome.failure && !failure) failure = std::move(outcome.failure);
+    if (outcome.failure && !failure) {
+      failure = std::move(outcome.failure);
+      failed_event = &event;
+    }
   }
-  if (failure) return dead_letter(message, *failure, tally, stop);
+  if (failure) return dead_letter(keyed_by_object(message, *failed_event), *failure, tally, stop);
   return JobStatus::done;
 }
 

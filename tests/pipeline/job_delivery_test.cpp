@@ -82,6 +82,18 @@ TEST_F(JobDeliveryTest, DeadLettersAnUndecodableObjectWithWhereItCameFromAndWhy)
   EXPECT_EQ(sent[0].letter.attempts, 1);
 }
 
+// versitygw's messages have no key; the record gets the object's, so that
+// `imgpipe dlq list --key-prefix` finds it.
+TEST_F(JobDeliveryTest, ADeadLetterOfAMessageWithoutKeyIsKeyedByTheObject) {
+  store_.add("raw", "a.jpg", "plain text");
+  Job job(config_, JobDeps{store_, sleeper_, dead_letters_, health_, [] { return 1.0; }});
+  const kafka::Message message{{"bucket-events", 4}, 77, "", event_json(Event{}), 1234, {}};
+  EXPECT_EQ(job.handle(message, {}), JobStatus::done);
+  ASSERT_EQ(dead_letters_.sent().size(), 1u);
+  EXPECT_EQ(dead_letters_.sent()[0].original.key, "raw/a.jpg");
+  EXPECT_EQ(dead_letters_.sent()[0].original.payload, event_json(Event{}));
+}
+
 TEST_F(JobDeliveryTest, DeadLettersAMalformedMessage) {
   EXPECT_EQ(handle("not json at all"), JobStatus::done);
   ASSERT_EQ(dead_letters_.sent().size(), 1u);
