@@ -23,3 +23,18 @@ stack-status: ## pid, port and health of Kafka and MinIO
 
 stack-clean: ## stop the stack and delete its data and logs (.stack)
 	@$(STACK_SH) clean
+
+# A second stack for the S3-server parity tests: Kafka on other ports and
+# versitygw instead of MinIO (docs/s3-servers.md). `make test` starts it for
+# the integration tests that run on both servers and stops it afterwards.
+VGW_STACK_DIR ?= $(CURDIR)/.stack-versitygw
+VGW_STACK = STACK_DIR=$(VGW_STACK_DIR) STACK_S3=versitygw \
+            KAFKA_PORT=$(or $(VGW_KAFKA_PORT),19392) KAFKA_CONTROLLER_PORT=$(or $(VGW_KAFKA_CONTROLLER_PORT),19393)
+
+.PHONY: stack-versitygw-up stack-versitygw-down
+
+stack-versitygw-up: ## start Kafka (port 19392) and versitygw (port 7070) in .stack-versitygw
+	@$(VGW_STACK) $(STACK_SH) up
+
+stack-versitygw-down: ## stop the versitygw stack
+	@$(VGW_STACK) $(STACK_SH) down

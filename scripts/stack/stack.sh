@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# The local stack for imgpipe: a single-node Kafka (KRaft) and a MinIO server
-# that publishes bucket events to Kafka. No Docker: Kafka runs from jars that
-# Maven resolves (scripts/stack/kafka-pom.xml), MinIO from a binary that
-# `go install` builds. Both are cached once per machine under $IMGPIPE_CACHE;
-# data, logs and pid files live in $STACK_DIR. Everything binds 127.0.0.1.
+# The local stack for imgpipe: a single-node Kafka (KRaft) and an S3 server
+# that publishes bucket events to Kafka: MinIO, or versitygw with
+# STACK_S3=versitygw (docs/s3-servers.md). No Docker: Kafka runs from jars that
+# Maven resolves (scripts/stack/kafka-pom.xml), the S3 servers from binaries
+# that `go install` builds. All are cached once per machine under
+# $IMGPIPE_CACHE; data, logs and pid files live in $STACK_DIR. Everything
+# binds 127.0.0.1.
 #
-#   stack.sh up       start Kafka, then MinIO (idempotent), write $STACK_DIR/env;
-#                     Kafka counts as up once a consumer group can join and commit
+#   stack.sh up       start Kafka, then the S3 server (idempotent), write
+#                     $STACK_DIR/env; Kafka counts as up once a consumer group
+#                     can join and commit
 #   stack.sh kafka-up start Kafka only (no env file)
-#   stack.sh down     stop MinIO, then Kafka, and wait until both have exited
+#   stack.sh down     stop the S3 server, then Kafka, and wait until they have exited
 #   stack.sh status   pid, port and health of each service
 #   stack.sh clean    down, then delete $STACK_DIR (data and logs)
 #
@@ -16,7 +19,9 @@
 # ~/.cache/imgpipe), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
 # MINIO_PORT (9000), MINIO_CONSOLE_PORT (9001), MINIO_BIN (a MinIO binary to
 # use instead of building one), MINIO_ROOT_USER / MINIO_ROOT_PASSWORD
-# (default imgpipe / imgpipe-secret-key), STACK_START_TIMEOUT (60 seconds).
+# (default imgpipe / imgpipe-secret-key, versitygw's too), STACK_START_TIMEOUT
+# (60 seconds), STACK_S3 (minio or versitygw), VERSITYGW_PORT (7070),
+# VERSITYGW_BIN (a versitygw binary to use instead of building one).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -61,6 +66,22 @@ readonly MINIO_DIR="$STACK_DIR/minio"
 readonly MINIO_PID="$MINIO_DIR/minio.pid"
 readonly MINIO_LOG="$MINIO_DIR/minio.log"
 readonly MINIO_MATCH=" server $MINIO_DIR/data "
+
+# versitygw: a POSIX folder as its backend; it publishes every bucket's events
+# to one topic (it has no per-bucket notification API).
+readonly STACK_S3="${STACK_S3:-minio}"
+readonly VERSITYGW_PORT="${VERSITYGW_PORT:-7070}"
+readonly VERSITYGW_MODULE=github.com/versity/versitygw/cmd/versitygw
+readonly VERSITYGW_VERSION=v1.8.0
+readonly VERSITYGW_DEFAULT_BIN="$IMGPIPE_CACHE/versitygw/bin-$VERSITYGW_VERSION/versitygw"
+VERSITYGW_BIN="${VERSITYGW_BIN:-$VERSITYGW_DEFAULT_BIN}"
+readonly VERSITYGW_DIR="$STACK_DIR/versitygw"
+readonly VERSITYGW_PID="$VERSITYGW_DIR/versitygw.pid"
+readonly VERSITYGW_LOG="$VERSITYGW_DIR/versitygw.log"
+readonly VERSITYGW_MATCH=" posix $VERSITYGW_DIR/data"
+# The topic exists before the gateway starts (it sends a test event then and
+# refuses to start when it cannot); as many partitions as setup would create.
+readonly VERSITYGW_TOPIC_PARTITIONS=6
 
 readonly ENV_FILE="$STACK_DIR/env"
 
@@ -356,25 +377,31 @@ build_progress() {
   fi
 }
 
+# go_build NAME MODULE@VERSION BIN: builds a Go server once per machine into
+# the folder of BIN (its cache), showing progress.
+go_build() {
+  local name=$1 module=$2 bin=$3 gobin buildlog start=$SECONDS
+  gobin="$(dirname "$bin")"
+  buildlog="$gobin.build.log"
+  mkdir -p "$gobin"
+  log "building $name once per machine, cached in $gobin (several minutes; log: $buildlog)"
+  # GOTOOLCHAIN=auto: an older Go fetches the toolchain the module asks for
+  # (itself a Go module).
+  if ! (GOBIN="$gobin" GOTOOLCHAIN="${GOTOOLCHAIN:-auto}" GOFLAGS="${GOFLAGS:-} -buildvcs=false" \
+        go install -v "$module" 2>&1 | tee "$buildlog" | build_progress); then
+    tail -n 30 "$buildlog" >&2
+    die "building $name failed; see $buildlog"
+  fi
+  [[ -x "$bin" ]] || die "go install finished but $bin is missing; see $buildlog"
+  log "$name built in $((SECONDS - start))s"
+}
+
 # Builds MinIO from source once per machine (MINIO_BIN skips this).
 ensure_minio_bin() {
   [[ -x "$MINIO_BIN" ]] && return 0
   [[ "$MINIO_BIN" == "$MINIO_DEFAULT_BIN" ]] || die "MINIO_BIN=$MINIO_BIN is not an executable file"
   command -v go >/dev/null || die "go not found: run scripts/bootstrap.sh"
-  local gobin buildlog start=$SECONDS
-  gobin="$(dirname "$MINIO_DEFAULT_BIN")"
-  buildlog="$gobin.build.log"
-  mkdir -p "$gobin"
-  log "building MinIO once per machine, cached in $gobin (several minutes; log: $buildlog)"
-  # GOTOOLCHAIN=auto: a Go 1.21-1.23 fetches the Go 1.24 toolchain MinIO needs
-  # (the toolchain is a Go module). -v prints each package it compiles.
-  if ! (GOBIN="$gobin" GOTOOLCHAIN="${GOTOOLCHAIN:-auto}" GOFLAGS="${GOFLAGS:-} -buildvcs=false" \
-        go install -v "$MINIO_MODULE@$MINIO_VERSION" 2>&1 | tee "$buildlog" | build_progress); then
-    tail -n 30 "$buildlog" >&2
-    die "building MinIO failed; see $buildlog"
-  fi
-  [[ -x "$MINIO_BIN" ]] || die "go install finished but $MINIO_BIN is missing; see $buildlog"
-  log "MinIO built in $((SECONDS - start))s"
+  go_build MinIO "$MINIO_MODULE@$MINIO_VERSION" "$MINIO_DEFAULT_BIN"
 }
 
 # Ready means more than live: MinIO answers S3 requests before it has loaded
@@ -421,6 +448,58 @@ start_minio() {
   wait_healthy MinIO "$MINIO_PID" "$MINIO_MATCH" minio_ready "$MINIO_LOG"
 }
 
+# ---------------------------------------------------------------- versitygw
+
+ensure_versitygw_bin() {
+  [[ -x "$VERSITYGW_BIN" ]] && return 0
+  [[ "$VERSITYGW_BIN" == "$VERSITYGW_DEFAULT_BIN" ]] \
+    || die "VERSITYGW_BIN=$VERSITYGW_BIN is not an executable file"
+  command -v go >/dev/null || die "go not found: run scripts/bootstrap.sh"
+  go_build versitygw "$VERSITYGW_MODULE@$VERSITYGW_VERSION" "$VERSITYGW_DEFAULT_BIN"
+}
+
+# Creates the event topic unless it exists, with Kafka's own admin tool.
+ensure_event_topic() {
+  if ! java -cp "$KAFKA_LIBS/*" "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-probe.properties" \
+      org.apache.kafka.tools.TopicCommand --bootstrap-server "$HOST:$KAFKA_PORT" \
+      --create --if-not-exists --topic "$TOPIC" \
+      --partitions "$VERSITYGW_TOPIC_PARTITIONS" --replication-factor 1 \
+      >"$KAFKA_DIR/topic.log" 2>&1; then
+    cat "$KAFKA_DIR/topic.log" >&2
+    die "could not create topic $TOPIC"
+  fi
+}
+
+versitygw_ready() {
+  curl -fsS --max-time 2 -o /dev/null "http://$HOST:$VERSITYGW_PORT/health" 2>/dev/null
+}
+
+versitygw_pid() { live_pid "$VERSITYGW_PID" "$VERSITYGW_MATCH"; }
+
+start_versitygw() {
+  if [[ -n "$(versitygw_pid)" ]]; then
+    log "versitygw already running (pid $(versitygw_pid))"
+    wait_healthy versitygw "$VERSITYGW_PID" "$VERSITYGW_MATCH" versitygw_ready "$VERSITYGW_LOG"
+    return 0
+  fi
+  ensure_versitygw_bin
+  ensure_event_topic
+  mkdir -p "$VERSITYGW_DIR/data"
+  log "starting versitygw on $HOST:$VERSITYGW_PORT (log: $VERSITYGW_LOG)"
+  if [[ -f "$VERSITYGW_LOG" ]]; then mv -f "$VERSITYGW_LOG" "$VERSITYGW_LOG.previous"; fi
+  # Events go straight to Kafka from the request (no queue on disk): while
+  # Kafka is down they are lost, and backfill/reconcile is the safety net.
+  spawn "$VERSITYGW_PID" "$VERSITYGW_LOG" env \
+    ROOT_ACCESS_KEY_ID="$S3_ACCESS_KEY" ROOT_SECRET_ACCESS_KEY="$S3_SECRET_KEY" \
+    "$VERSITYGW_BIN" --region "$REGION" --port "$HOST:$VERSITYGW_PORT" --health /health --quiet \
+    --event-kafka-url "$HOST:$KAFKA_PORT" --event-kafka-topic "$TOPIC" \
+    posix "$VERSITYGW_DIR/data"
+  wait_healthy versitygw "$VERSITYGW_PID" "$VERSITYGW_MATCH" versitygw_ready "$VERSITYGW_LOG"
+}
+
+# The S3 server of this stack: its port and how the worker reaches it.
+s3_port() { if [[ "$STACK_S3" == versitygw ]]; then echo "$VERSITYGW_PORT"; else echo "$MINIO_PORT"; fi; }
+
 # ---------------------------------------------------------------- commands
 
 write_env() {
@@ -429,11 +508,17 @@ write_env() {
     echo "# Written by scripts/stack/stack.sh up. Use: source $ENV_FILE"
     echo "export IMGPIPE_KAFKA_BROKERS=$HOST:$KAFKA_PORT"
     echo "export IMGPIPE_KAFKA_TOPIC=$TOPIC"
-    echo "export IMGPIPE_S3_ENDPOINT=http://$HOST:$MINIO_PORT"
+    echo "export IMGPIPE_S3_ENDPOINT=http://$HOST:$(s3_port)"
     echo "export IMGPIPE_S3_REGION=$REGION"
     echo "export IMGPIPE_S3_ACCESS_KEY=$(printf '%q' "$S3_ACCESS_KEY")"
     echo "export IMGPIPE_S3_SECRET_KEY=$(printf '%q' "$S3_SECRET_KEY")"
     echo "export IMGPIPE_NOTIFY_ARN=arn:minio:sqs::$NOTIFY_ID:kafka"
+    echo "export IMGPIPE_STACK_S3=$STACK_S3"
+    if [[ "$STACK_S3" == versitygw ]]; then
+      # It publishes every event itself, keys as they are (docs/s3-servers.md).
+      echo "export IMGPIPE_S3_NOTIFICATIONS=server"
+      echo "export IMGPIPE_S3_EVENT_KEYS=raw"
+    fi
     echo "export IMGPIPE_STACK_DIR=$(printf '%q' "$STACK_DIR")"
     echo "export KAFKA_LIBS=$(printf '%q' "$KAFKA_LIBS")"
     echo "export MINIO_BIN=$(printf '%q' "$MINIO_BIN")"
@@ -451,21 +536,30 @@ print_service() {
   printf '  %-6s %-9s pid %-7s %-16s log %s\n' "$name" "$state" "${pid:--}" "$addr" "$logfile"
 }
 
-# Exit status 0 only when both services are healthy.
+# Exit status 0 only when Kafka and this stack's S3 server are healthy.
 cmd_status() {
-  local kpid mpid kh=no mh=no
+  local kpid mpid vpid kh=no mh=no vh=no
   kpid="$(kafka_pid)"
   mpid="$(minio_pid)"
+  vpid="$(versitygw_pid)"
   if [[ -n "$kpid" ]] && kafka_answers; then kh=yes; fi
   if [[ -n "$mpid" ]] && minio_ready; then mh=yes; fi
-  echo "stack in $STACK_DIR:"
+  if [[ -n "$vpid" ]] && versitygw_ready; then vh=yes; fi
+  echo "stack in $STACK_DIR (S3: $STACK_S3):"
   print_service kafka "$kpid" "$HOST:$KAFKA_PORT" "$kh" "$KAFKA_LOG"
-  print_service minio "$mpid" "$HOST:$MINIO_PORT" "$mh" "$MINIO_LOG"
+  if [[ "$STACK_S3" == versitygw || -n "$vpid" ]]; then
+    print_service vgw "$vpid" "$HOST:$VERSITYGW_PORT" "$vh" "$VERSITYGW_LOG"
+  fi
+  if [[ "$STACK_S3" != versitygw || -n "$mpid" ]]; then
+    print_service minio "$mpid" "$HOST:$MINIO_PORT" "$mh" "$MINIO_LOG"
+  fi
   if [[ -n "$mpid" ]]; then
     echo "  console http://$HOST:$MINIO_CONSOLE_PORT (user $S3_ACCESS_KEY)"
   fi
   if [[ -f "$ENV_FILE" ]]; then echo "  env     source $ENV_FILE"; fi
-  [[ "$kh" == yes && "$mh" == yes ]]
+  local s3_healthy=$mh
+  [[ "$STACK_S3" == versitygw ]] && s3_healthy=$vh
+  [[ "$kh" == yes && "$s3_healthy" == yes ]]
 }
 
 cmd_up() {
@@ -473,13 +567,15 @@ cmd_up() {
     check_port_free "$KAFKA_PORT" KAFKA_PORT
     check_port_free "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT
   fi
-  if [[ -z "$(minio_pid)" ]]; then
+  if [[ "$STACK_S3" == versitygw ]]; then
+    [[ -n "$(versitygw_pid)" ]] || check_port_free "$VERSITYGW_PORT" VERSITYGW_PORT
+  elif [[ -z "$(minio_pid)" ]]; then
     check_port_free "$MINIO_PORT" MINIO_PORT
     check_port_free "$MINIO_CONSOLE_PORT" MINIO_CONSOLE_PORT
   fi
   mkdir -p "$STACK_DIR"
   start_kafka
-  start_minio
+  if [[ "$STACK_S3" == versitygw ]]; then start_versitygw; else start_minio; fi
   write_env
   cmd_status
 }
@@ -495,6 +591,7 @@ cmd_kafka_up() {
 }
 
 cmd_down() {
+  stop_process versitygw "$VERSITYGW_PID" "$VERSITYGW_MATCH"
   stop_process MinIO "$MINIO_PID" "$MINIO_MATCH"
   stop_process Kafka "$KAFKA_PID" "$KAFKA_MATCH"
 }
@@ -506,11 +603,13 @@ cmd_clean() {
 }
 
 usage() {
-  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
   [[ -n "$KAFKA_VERSION" ]] || die "no <kafka.version> in $KAFKA_POM"
+  [[ "$STACK_S3" == minio || "$STACK_S3" == versitygw ]] \
+    || die "STACK_S3=$STACK_S3: must be minio or versitygw"
   case "${1:-}" in
     up) cmd_up ;;
     kafka-up) cmd_kafka_up ;;

@@ -35,7 +35,10 @@ class Delivery : public ::testing::Test {
         testing_support::run_command({IMGPIPE_BINARY, "setup", "--partitions", "2"}, env_, output),
         0)
         << output;
-    ASSERT_NE(output.find("s3:ObjectRemoved:*"), std::string::npos) << output;
+    // Deletes are notified too (versitygw publishes every event by itself).
+    if (stack_s3_server() != "versitygw") {
+      ASSERT_NE(output.find("s3:ObjectRemoved:*"), std::string::npos) << output;
+    }
     start_group_at_end(group_);
     worker_ =
         std::make_unique<ChildProcess>(std::vector<std::string>{IMGPIPE_BINARY, "run"}, env_, log_);

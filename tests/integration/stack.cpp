@@ -42,6 +42,11 @@ std::string stack_topic() {
   return required_env("IMGPIPE_KAFKA_TOPIC");
 }
 
+std::string stack_s3_server() {
+  const char* server = std::getenv("IMGPIPE_STACK_S3");
+  return server != nullptr && *server != '\0' ? server : "minio";
+}
+
 std::map<std::string, std::string> worker_env(const std::string& source_bucket,
                                               const std::string& target_bucket,
                                               const std::string& group, int http_port) {

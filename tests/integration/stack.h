@@ -21,6 +21,8 @@ std::string required_env(const char* name);
 s3::ClientOptions stack_s3_options();
 std::string stack_brokers();
 std::string stack_topic();
+// The stack's S3 server: "minio" or "versitygw" (STACK_S3 of stack.sh).
+std::string stack_s3_server();
 
 // The environment a worker or setup process needs, for the given buckets.
 std::map<std::string, std::string> worker_env(const std::string& source_bucket,

@@ -292,6 +292,18 @@ TEST_F(S3Integration, notification_configuration_is_written_and_read_back) {
       << unknown_target.error().message;
 }
 
+// versitygw has no bucket notification API. Runs on the versitygw stack only
+// (make integration-test-versitygw); the test above only on MinIO's.
+TEST_F(S3Integration, bucket_notifications_are_not_implemented_on_versitygw) {
+  auto got = client_.get_bucket_notification(bucket_);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().reason, Reason::invalid_request) << "permanent, not an outage";
+  EXPECT_NE(got.error().message.find("NotImplemented"), std::string::npos) << got.error().message;
+  auto put = client_.put_bucket_notification(bucket_, "<NotificationConfiguration/>");
+  ASSERT_FALSE(put);
+  EXPECT_EQ(put.error().reason, Reason::invalid_request) << put.error().message;
+}
+
 TEST_F(S3Integration, missing_keys_and_buckets_are_object_missing) {
   EXPECT_EQ(client_.get_object(bucket_, "never-written.jpg").error().reason,
             Reason::object_missing);
