@@ -85,12 +85,34 @@ void start_group_at_end(const std::string& group) {
   std::unique_ptr<RdKafka::Metadata> metadata(raw);
   ASSERT_EQ(metadata->topics()->size(), 1u);
 
+  const auto* partitions = metadata->topics()->front()->partitions();
+  const auto end_offsets = [&] {
+    std::vector<int64_t> ends;
+    for (const auto* partition : *partitions) {
+      int64_t low = 0, high = -1;
+      consumer->query_watermark_offsets(stack_topic(), partition->id(), &low, &high, 10000);
+      ends.push_back(high);
+    }
+    return ends;
+  };
+  auto ends = end_offsets();
+  // versitygw sends each event from its own goroutine after the PUT has
+  // answered: wait until the topic has stopped growing, so that no event of
+  // an earlier upload lands behind the committed end.
+  if (stack_s3_server() == "versitygw") {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::seconds(2));
+      auto now = end_offsets();
+      if (now == ends || std::chrono::steady_clock::now() > deadline) break;
+      ends = std::move(now);
+    }
+  }
   std::vector<RdKafka::TopicPartition*> offsets;
-  for (const auto* partition : *metadata->topics()->front()->partitions()) {
-    int64_t low = 0, high = 0;
-    ASSERT_EQ(consumer->query_watermark_offsets(stack_topic(), partition->id(), &low, &high, 10000),
-              RdKafka::ERR_NO_ERROR);
-    offsets.push_back(RdKafka::TopicPartition::create(stack_topic(), partition->id(), high));
+  for (std::size_t i = 0; i < partitions->size(); ++i) {
+    ASSERT_GE(ends[i], 0) << "no end offset for partition " << (*partitions)[i]->id();
+    offsets.push_back(
+        RdKafka::TopicPartition::create(stack_topic(), (*partitions)[i]->id(), ends[i]));
   }
   const auto committed = retry_kafka([&] { return consumer->commitSync(offsets); });
   RdKafka::TopicPartition::destroy(offsets);
