@@ -163,7 +163,7 @@ TEST_F(Backfill, FindsExactlyWhatIsMissingOrStaleEnqueuesItAndASecondRunFindsNot
 
   std::string output;
   ASSERT_EQ(testing_support::run_command({IMGPIPE_BINARY, "setup"}, env_, output), 0) << output;
-  start_group_at_end(group_);
+  start_group_at_end(group_, {source_, kBefore});
   const std::string log = "/tmp/" + group_ + ".log";
   auto worker = start_worker(log);
   upload("new/", 0, kLive, photo_);
@@ -246,7 +246,7 @@ TEST_F(Backfill, FindsExactlyWhatIsMissingOrStaleEnqueuesItAndASecondRunFindsNot
 TEST_F(Backfill, ResumesAfterBeingKilledAndEnqueuesNoObjectMoreThanTwice) {
   constexpr int kObjects = 600;
   upload("k/", 0, kObjects, photo_);
-  start_group_at_end(group_);
+  start_group_at_end(group_, {source_, kObjects});
 
   const std::string log = "/tmp/" + group_ + "-killed.log";
   {
@@ -303,7 +303,7 @@ TEST_F(Backfill, ResumesAfterBeingKilledAndEnqueuesNoObjectMoreThanTwice) {
 TEST_F(Backfill, ReconcileEnqueuesWhatIsMissingEachIntervalAndExportsWhatItFound) {
   constexpr int kObjects = 30;
   upload("lost/", 0, kObjects, photo_);  // as if their events were lost
-  start_group_at_end(group_);
+  start_group_at_end(group_, {source_, kObjects});
   const std::string log = "/tmp/" + group_ + "-reconcile.log";
   auto worker = start_worker(log + ".worker");
   const int metrics_port = free_port();

@@ -8,11 +8,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <memory>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
+
+#include "kafka/topic_reader.h"
 
 namespace imgpipe::integration {
 
@@ -68,7 +72,35 @@ std::string unique_name(const std::string& prefix) {
   return name.str();
 }
 
-void start_group_at_end(const std::string& group) {
+namespace {
+
+// Records in the event topic that name `bucket` (one record per message).
+int events_of_bucket(const std::string& bucket) {
+  const std::string needle = "\"name\":\"" + bucket + "\"";
+  int count = 0;
+  const auto read = kafka::read_topic(
+      kafka::Connection{stack_brokers(), {}}, stack_topic(), [&](const kafka::Message& message) {
+        count += message.payload.find(needle) != std::string::npos ? 1 : 0;
+      });
+  return read ? count : -1;
+}
+
+void await_server_events(const PriorUploads& prior) {
+  if (prior.objects == 0 || stack_s3_server() != "versitygw") return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+  int seen = 0;
+  while ((seen = events_of_bucket(prior.bucket)) < prior.objects &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  ASSERT_GE(seen, prior.objects) << "events of " << prior.bucket << " in " << stack_topic();
+}
+
+}  // namespace
+
+void start_group_at_end(const std::string& group, const PriorUploads& prior) {
+  await_server_events(prior);
+  if (::testing::Test::HasFatalFailure()) return;
   std::string error;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", stack_brokers(), error);
@@ -95,19 +127,7 @@ void start_group_at_end(const std::string& group) {
     }
     return ends;
   };
-  auto ends = end_offsets();
-  // versitygw sends each event from its own goroutine after the PUT has
-  // answered: wait until the topic has stopped growing, so that no event of
-  // an earlier upload lands behind the committed end.
-  if (stack_s3_server() == "versitygw") {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-    for (;;) {
-      std::this_thread::sleep_for(std::chrono::seconds(2));
-      auto now = end_offsets();
-      if (now == ends || std::chrono::steady_clock::now() > deadline) break;
-      ends = std::move(now);
-    }
-  }
+  const auto ends = end_offsets();
   std::vector<RdKafka::TopicPartition*> offsets;
   for (std::size_t i = 0; i < partitions->size(); ++i) {
     ASSERT_GE(ends[i], 0) << "no end offset for partition " << (*partitions)[i]->id();

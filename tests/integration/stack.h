@@ -32,10 +32,20 @@ std::map<std::string, std::string> worker_env(const std::string& source_bucket,
 // A name unique to this test run, usable as bucket name or group id.
 std::string unique_name(const std::string& prefix);
 
+// Objects a test uploaded before its worker's group starts.
+struct PriorUploads {
+  std::string bucket;
+  int objects = 0;
+};
+
 // Commits the current end of every partition of `topic` for `group`, so that
 // a worker joining that group starts with what is produced from now on.
-// Retries Kafka's retriable errors (see retry_kafka).
-void start_group_at_end(const std::string& group);
+// versitygw publishes every upload's event by itself, from a goroutine, after
+// the PUT has answered: with `prior` given, on versitygw it first waits (up to
+// 3 minutes) until the topic holds an event for each of those objects, so that
+// none lands behind the committed end. Retries Kafka's retriable errors (see
+// retry_kafka).
+void start_group_at_end(const std::string& group, const PriorUploads& prior = {});
 
 // Errors a broker returns while it is still getting ready (group coordinator
 // not known or still loading, no partition leader yet) or a request that
