@@ -362,6 +362,62 @@ TEST(RenderAlpha, KeepsTheAlphaChannelWhenWritingPng) {
 }
 
 // ---------------------------------------------------------------------------
+// PNG outputs: sizes users would expect.
+
+// The colour type in a PNG's IHDR (byte 25): 2 truecolour, 3 palette, 6
+// truecolour with alpha. Read from the bytes, not through libvips.
+int png_colour_type(const std::string& png) {
+  EXPECT_GT(png.size(), 26u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  EXPECT_EQ(png.substr(12, 4), "IHDR");
+  return png.size() > 25 ? static_cast<unsigned char>(png[25]) : -1;
+}
+
+// Like a wallpaper drawn with few colours: diagonal bands, 120 colours.
+std::string few_colour_wallpaper_png(int width, int height) {
+  VImage xy = VImage::xyz(width, height);
+  VImage band = ((xy[0] + xy[1]) / 40).cast(VIPS_FORMAT_INT) % 120;
+  VImage rgb = (band * 2).bandjoin(255 - band * 2).bandjoin(band + 60);
+  return testing_support::golden::save(
+      rgb.cast(VIPS_FORMAT_UCHAR)
+          .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB)),
+      ".png");
+}
+
+TEST(RenderPng, AFewColourSourceGetsAPaletteAndIsNeverLargerThanItsSource) {
+  const std::string source = few_colour_wallpaper_png(1600, 1200);
+  ASSERT_EQ(png_colour_type(source), 2) << "the source is truecolour";
+  auto out = render(source, fit_in(1024, 1024), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  EXPECT_EQ(out->format, "png");
+  EXPECT_EQ(out->width, 1024);
+  EXPECT_EQ(out->height, 768);
+  EXPECT_EQ(png_colour_type(out->bytes), 3) << "written with a palette";
+  EXPECT_LT(out->bytes.size(), source.size());
+  // The palette holds the source's colours.
+  EXPECT_LT(mean_de00(load(out->bytes), load(source)), 1.0);
+}
+
+TEST(RenderPng, APhotoStaysTruecolourAndRowsAreFiltered) {
+  const std::string photo = testing_support::golden::save(load(corpus::photo_jpeg()), ".png");
+  auto out = render(photo, fit_in(320, 320), Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  EXPECT_EQ(png_colour_type(out->bytes), 2) << "thousands of colours: no palette";
+  // libvips' own pngsave without row filters, of the same pixels.
+  const std::string unfiltered =
+      testing_support::golden::save(load(out->bytes), ".png[filter=none]");
+  EXPECT_LT(out->bytes.size(), unfiltered.size());
+}
+
+TEST(RenderPng, APaletteIsForcedBySettingItForAnySource) {
+  Recipe recipe = fit_in(320, 320, "png");
+  recipe.encoder.palette = true;
+  auto out = render(corpus::photo_jpeg(), recipe, Limits{});
+  ASSERT_TRUE(out.ok()) << describe(out.error());
+  EXPECT_EQ(png_colour_type(out->bytes), 3);
+}
+
+// ---------------------------------------------------------------------------
 // Animation.
 
 class Animated : public ::testing::TestWithParam<std::string> {};
