@@ -371,6 +371,7 @@ int run_reconcile(const CommonOptions& common, const ReconcileOptions& options) 
   }
   std::unique_ptr<observe::StatusServer> server;
   if (!options.once) {
+    publish_build_info();
     auto started = observe::StatusServer::start(
         options.http_listen.empty() ? wiring.config.http_listen : options.http_listen, [] {
           return observe::Readiness{true, ""};

@@ -7,6 +7,7 @@
 #include "cli/backfill.h"
 #include "cli/commands.h"
 #include "cli/dlq.h"
+#include "cli/wiring.h"
 
 namespace {
 
@@ -16,7 +17,7 @@ int parse_and_run(int argc, char** argv) {
       "imgpipe: turns S3 bucket events from Kafka into resized images.\n"
       "Every setting can come from the YAML file (--config) or an IMGPIPE_* environment\n"
       "variable; `imgpipe config --reference` lists them all."};
-  app.set_version_flag("--version", "imgpipe 0.1.0");
+  app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
 
   CommonOptions common;

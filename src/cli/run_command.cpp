@@ -78,6 +78,7 @@ int run_worker(const CommonOptions& common) {
   }
 
   kafka::EventSource& source = *consumer.value();
+  publish_build_info();
   auto server = observe::StatusServer::start(config->http_listen, [&] {
     if (!source.joined()) return observe::Readiness{false, "kafka: consumer group not joined yet"};
     std::string detail;

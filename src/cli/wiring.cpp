@@ -4,7 +4,20 @@
 
 #include <iostream>
 
+#include "image/runtime.h"
+#include "observe/metrics.h"
+
 namespace imgpipe::cli {
+
+const char* version_text() {
+  return "imgpipe " IMGPIPE_VERSION;
+}
+
+void publish_build_info() {
+  observe::Metrics::global().set_build_info({{"version", IMGPIPE_VERSION},
+                                             {"libvips", image::library_version()},
+                                             {"librdkafka", kafka::library_version()}});
+}
 
 s3::ClientOptions s3_options(const pipeline::Config& config) {
   s3::ClientOptions options;

@@ -16,6 +16,13 @@ kafka::Connection kafka_connection(const pipeline::Config& config);
 kafka::ConsumerOptions consumer_options(const pipeline::Config& config);
 pipeline::WorkerOptions worker_options(const pipeline::Config& config);
 
+// "imgpipe 0.1.0": what --version prints.
+const char* version_text();
+
+// Records imgpipe's version and the libvips and librdkafka it runs with as
+// imgpipe_build_info in the metrics `/metrics` serves.
+void publish_build_info();
+
 // Loads the configuration; on failure prints every problem and returns nullopt.
 std::optional<pipeline::Config> load_or_report(const CommonOptions& common);
 

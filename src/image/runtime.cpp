@@ -28,4 +28,8 @@ Runtime::~Runtime() {
   vips_shutdown();
 }
 
+std::string library_version() {
+  return vips_version_string();
+}
+
 }  // namespace imgpipe::image

@@ -5,7 +5,12 @@
 // use src/image; the functions are pure.
 #pragma once
 
+#include <string>
+
 namespace imgpipe::image {
+
+// The libvips this process runs with, e.g. "8.14.1".
+std::string library_version();
 
 // Initialises libvips for server use for the lifetime of the object:
 // operation cache off, untrusted loaders blocked (magick, svg, pdf ...), one

@@ -21,4 +21,7 @@ struct Connection {
   }
 };
 
+// The librdkafka this process runs with, e.g. "2.0.2".
+std::string library_version();
+
 }  // namespace imgpipe::kafka

@@ -88,4 +88,8 @@ Message to_message(RdKafka::Message& record) {
   return message;
 }
 
+std::string library_version() {
+  return RdKafka::version_str();
+}
+
 }  // namespace imgpipe::kafka

@@ -1,9 +1,15 @@
 #include "observe/metrics.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 namespace imgpipe::observe {
@@ -60,6 +66,76 @@ void render_histogram(std::ostringstream& out, const Family<Histogram>& family) 
     out << family.name() << "_count" << label_set(family.label_name(), label) << ' '
         << snapshot.count << '\n';
   }
+}
+
+// Prometheus label values: backslash, double quote and newline escaped.
+std::string escape_label_value(const std::string& value) {
+  std::string escaped;
+  for (const char c : value) {
+    if (c == '\\' || c == '"') escaped += '\\';
+    escaped += c == '\n' ? std::string("\\n") : std::string(1, c);
+  }
+  return escaped;
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// /proc/self/statm: size, resident, ... in pages.
+double resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  double size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+// Field 22 of /proc/self/stat (after the parenthesised command name, which
+// may hold spaces): start time in clock ticks since boot.
+double start_time_seconds() {
+  std::ifstream stat_file("/proc/self/stat");
+  std::ifstream uptime_file("/proc/uptime");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), {});
+  double uptime = 0;
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos || !(uptime_file >> uptime)) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i < 22) continue;
+    const double ticks =
+        std::strtod(field.c_str(), nullptr) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    const double boot = static_cast<double>(std::time(nullptr)) - uptime;
+    return boot + ticks;
+  }
+  return 0;
+}
+
+double open_fds() {
+  std::error_code error;
+  double count = 0;
+  for (std::filesystem::directory_iterator it("/proc/self/fd", error), end; !error && it != end;
+       it.increment(error)) {
+    ++count;
+  }
+  return count;
+}
+
+void render_process(std::ostringstream& out) {
+  const auto one = [&](const char* name, const char* help, const char* type, double value) {
+    render_header(out, name, help, type);
+    out << name << ' ' << format_number(value) << '\n';
+  };
+  one("process_cpu_seconds_total", "User and system CPU time of this process", "counter",
+      cpu_seconds());
+  one("process_resident_memory_bytes", "Resident memory of this process", "gauge",
+      resident_bytes());
+  one("process_start_time_seconds", "When this process started (Unix time)", "gauge",
+      start_time_seconds());
+  one("process_open_fds", "Open file descriptors of this process", "gauge", open_fds());
 }
 
 }  // namespace
@@ -162,7 +238,25 @@ std::string Metrics::render() const {
   render_simple(out, reconcile_last_duration, "gauge");
   render_histogram(out, latency);
   render_histogram(out, stage_latency);
+  {
+    std::lock_guard lock(build_info_mutex_);
+    if (!build_info_.empty()) {
+      render_header(out, "imgpipe_build_info", "What this process was built from (always 1)",
+                    "gauge");
+      std::string labels;
+      for (const auto& [name, value] : build_info_) {
+        labels += (labels.empty() ? "" : ",") + name + "=\"" + escape_label_value(value) + "\"";
+      }
+      out << "imgpipe_build_info{" << labels << "} 1\n";
+    }
+  }
+  render_process(out);
   return out.str();
+}
+
+void Metrics::set_build_info(std::vector<std::pair<std::string, std::string>> labels) {
+  std::lock_guard lock(build_info_mutex_);
+  build_info_ = std::move(labels);
 }
 
 }  // namespace imgpipe::observe

@@ -146,8 +146,19 @@ class Metrics {
                                   "stage",
                                   {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5}};
 
-  // The text exposition format (version 0.0.4).
+  // imgpipe_build_info{version=...,libvips=...,librdkafka=...} 1: what this
+  // process was built from, set once at start-up by whoever knows the
+  // libraries (observe links neither). Label values are escaped.
+  void set_build_info(std::vector<std::pair<std::string, std::string>> labels);
+
+  // The text exposition format (version 0.0.4), with the process's own
+  // process_cpu_seconds_total, process_resident_memory_bytes,
+  // process_start_time_seconds and process_open_fds (Prometheus' names).
   std::string render() const;
+
+ private:
+  mutable std::mutex build_info_mutex_;
+  std::vector<std::pair<std::string, std::string>> build_info_;
 };
 
 }  // namespace imgpipe::observe

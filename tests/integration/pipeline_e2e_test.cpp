@@ -271,6 +271,12 @@ TEST_F(PipelineEndToEnd, MakesEveryOutputOfEveryRuleForEveryPhotoAndCountsEveryB
   EXPECT_EQ(metric("imgpipe_objects_processed_total"), good);
   EXPECT_EQ(metric("imgpipe_outputs_written_total{variant=\"thumb\"}"), good);
   EXPECT_EQ(metric("imgpipe_outputs_written_total{variant=\"square\"}"), good);
+  // What an operator needs beside the pipeline's counters.
+  EXPECT_EQ(metric("imgpipe_build_info{version=\"" EXPECTED_VERSION "\",libvips=\"" EXPECTED_LIBVIPS
+                   "\",librdkafka=\"" EXPECTED_LIBRDKAFKA "\"}"),
+            1);
+  EXPECT_GT(metric("process_resident_memory_bytes"), 10e6);
+  EXPECT_GT(metric("process_cpu_seconds_total"), 0.1);
   EXPECT_EQ(metric("imgpipe_objects_failed_total{reason=\"malformed_event\"}"), 2);
   EXPECT_EQ(metric("imgpipe_objects_failed_total{reason=\"object_missing\"}"), 1);
 

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace imgpipe::observe {
 namespace {
@@ -68,6 +71,43 @@ TEST(Counter, LosesNoIncrementsUnderConcurrency) {
   }
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(counter.value(), 40000);
+}
+
+// The value of an unlabelled series `name` in `text`, or -1.
+double series_value(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+TEST(Metrics, ExportsTheProcessCpuMemoryStartAndFilesInPrometheusNames) {
+  Metrics metrics;
+  // Burn some CPU so that the counter has something to show.
+  volatile double sink = 0;
+  for (int i = 0; i < 20'000'000; ++i) sink = sink + i * 0.5;
+  std::vector<char> touched(64 << 20, 1);  // 64 MiB resident
+  const std::string text = metrics.render();
+  EXPECT_NE(text.find("# TYPE process_cpu_seconds_total counter"), std::string::npos) << text;
+  EXPECT_GT(series_value(text, "process_cpu_seconds_total"), 0.0) << text;
+  EXPECT_GT(series_value(text, "process_resident_memory_bytes"), 64.0 * (1 << 20)) << text;
+  const double started = series_value(text, "process_start_time_seconds");
+  const double now = static_cast<double>(std::time(nullptr));
+  EXPECT_GT(started, now - 3600) << "this test process started within the hour";
+  EXPECT_LE(started, now + 1);
+  EXPECT_GE(series_value(text, "process_open_fds"), 3.0) << "stdin, stdout, stderr at least";
+  EXPECT_EQ(touched[touched.size() - 1], 1);
+}
+
+TEST(Metrics, ExportsBuildInfoOnceSetWithItsLabelValuesEscaped) {
+  Metrics metrics;
+  EXPECT_EQ(metrics.render().find("imgpipe_build_info"), std::string::npos) << "not set yet";
+  metrics.set_build_info({{"version", "0.1.0"}, {"libvips", "8.14.1"}, {"odd", "a\"b\\c\nd"}});
+  const std::string text = metrics.render();
+  EXPECT_NE(text.find("# TYPE imgpipe_build_info gauge\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("imgpipe_build_info{version=\"0.1.0\",libvips=\"8.14.1\","
+                      "odd=\"a\\\"b\\\\c\\nd\"} 1\n"),
+            std::string::npos)
+      << text;
 }
 
 }  // namespace
