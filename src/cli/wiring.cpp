@@ -6,6 +6,7 @@
 
 #include "image/runtime.h"
 #include "observe/metrics.h"
+#include "pipeline/lag_recorder.h"
 
 namespace imgpipe::cli {
 
@@ -53,6 +54,9 @@ kafka::ConsumerOptions consumer_options(const pipeline::Config& config) {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   options.client_id = std::string("imgpipe-") + host;
+  // Lag on /metrics, from the statistics librdkafka gathers anyway.
+  options.statistics_interval_ms = 5000;
+  options.on_lag = pipeline::LagRecorder(observe::Metrics::global());
   return options;
 }
 

@@ -74,8 +74,33 @@ class RebalanceBridge final : public RdKafka::RebalanceCb {
   std::atomic<bool>& joined_;
 };
 
+// librdkafka's statistics as lag reports; log and error events go on to
+// the shared log handler.
+class StatisticsBridge final : public RdKafka::EventCb {
+ public:
+  StatisticsBridge(std::string topic, std::function<void(const ConsumerLag&)> on_lag)
+      : topic_(std::move(topic)), on_lag_(std::move(on_lag)) {}
+  void event_cb(RdKafka::Event& event) override {
+    if (event.type() != RdKafka::Event::EVENT_STATS) {
+      log_events().event_cb(event);
+      return;
+    }
+    auto lag = lag_from_statistics(event.str(), topic_);
+    if (!lag) {
+      spdlog::debug("kafka statistics not read: {}", lag.error().message);
+      return;
+    }
+    on_lag_(lag.value());
+  }
+
+ private:
+  std::string topic_;
+  std::function<void(const ConsumerLag&)> on_lag_;
+};
+
 struct KafkaConsumer::Impl {
   std::unique_ptr<RebalanceBridge> rebalance;
+  std::unique_ptr<StatisticsBridge> statistics;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
   bool closed = false;
 };
@@ -102,6 +127,10 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const ConsumerOptio
       {"enable.partition.eof", "false"},
   });
   if (!options.instance_id.empty()) properties["group.instance.id"] = options.instance_id;
+  const bool statistics = options.statistics_interval_ms > 0 && options.on_lag;
+  if (statistics) {
+    properties["statistics.interval.ms"] = std::to_string(options.statistics_interval_ms);
+  }
   for (const auto& [name, value] : options.extra) properties[name] = value;
 
   auto config = make_config(properties);
@@ -114,6 +143,13 @@ Result<std::unique_ptr<KafkaConsumer>> KafkaConsumer::create(const ConsumerOptio
   if (config.value()->set("rebalance_cb", consumer->impl_->rebalance.get(), error) !=
       RdKafka::Conf::CONF_OK) {
     return make_error(Reason::invalid_config, "rebalance_cb: " + error);
+  }
+  if (statistics) {
+    consumer->impl_->statistics = std::make_unique<StatisticsBridge>(options.topic, options.on_lag);
+    if (config.value()->set("event_cb", consumer->impl_->statistics.get(), error) !=
+        RdKafka::Conf::CONF_OK) {
+      return make_error(Reason::invalid_config, "event_cb: " + error);
+    }
   }
   consumer->impl_->consumer.reset(RdKafka::KafkaConsumer::create(config.value().get(), error));
   if (!consumer->impl_->consumer) {

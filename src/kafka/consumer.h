@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +26,7 @@
 
 #include "common/result.h"
 #include "kafka/connection.h"
+#include "kafka/lag.h"
 #include "kafka/watermark.h"
 
 namespace imgpipe::kafka {
@@ -86,6 +88,10 @@ struct ConsumerOptions {
   int session_timeout_ms = 10000;
   int max_poll_interval_ms = 300000;
   std::map<std::string, std::string> extra;  // any other librdkafka property
+  // Every statistics_interval_ms (0: never) the lag of the assigned
+  // partitions of `topic` (kafka/lag.h), on the thread that calls poll().
+  int statistics_interval_ms = 0;
+  std::function<void(const ConsumerLag&)> on_lag;
 };
 
 class KafkaConsumer final : public EventSource {

@@ -40,18 +40,18 @@ class LogBridge final : public RdKafka::EventCb {
   }
 };
 
-LogBridge& log_bridge() {
+}  // namespace
+
+RdKafka::EventCb& log_events() {
   static LogBridge bridge;
   return bridge;
 }
-
-}  // namespace
 
 Result<std::unique_ptr<RdKafka::Conf>> make_config(
     const std::map<std::string, std::string>& properties) {
   std::unique_ptr<RdKafka::Conf> config(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string error;
-  if (config->set("event_cb", &log_bridge(), error) != RdKafka::Conf::CONF_OK) {
+  if (config->set("event_cb", &log_events(), error) != RdKafka::Conf::CONF_OK) {
     return make_error(Reason::invalid_config, "event_cb: " + error);
   }
   for (const auto& [name, value] : properties) {

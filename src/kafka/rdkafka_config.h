@@ -20,6 +20,10 @@ namespace imgpipe::kafka {
 Result<std::unique_ptr<RdKafka::Conf>> make_config(
     const std::map<std::string, std::string>& properties);
 
+// The shared handler of librdkafka's log and error events that make_config
+// installs; a client with its own event_cb passes those events on to it.
+RdKafka::EventCb& log_events();
+
 // Owns the TopicPartition objects of a librdkafka partition list.
 struct PartitionList {
   std::vector<RdKafka::TopicPartition*> items;

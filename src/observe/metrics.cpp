@@ -181,19 +181,26 @@ Metric& Family<Metric>::with(const std::string& label_value) {
   auto& child = children_[label_value];
   if (!child) {
     if constexpr (std::is_same_v<Metric, Histogram>) {
-      child = std::make_unique<Histogram>(buckets_);
+      child = std::make_shared<Histogram>(buckets_);
     } else {
-      child = std::make_unique<Metric>();
+      child = std::make_shared<Metric>();
     }
   }
   return *child;
 }
 
 template <class Metric>
-std::vector<std::pair<std::string, const Metric*>> Family<Metric>::children() const {
+void Family<Metric>::remove(const std::string& label_value) {
   std::lock_guard lock(mutex_);
-  std::vector<std::pair<std::string, const Metric*>> out;
-  for (const auto& [label, child] : children_) out.emplace_back(label, child.get());
+  children_.erase(label_value);
+}
+
+template <class Metric>
+std::vector<std::pair<std::string, std::shared_ptr<const Metric>>> Family<Metric>::children()
+    const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, std::shared_ptr<const Metric>>> out;
+  for (const auto& [label, child] : children_) out.emplace_back(label, child);
   return out;
 }
 
@@ -232,6 +239,9 @@ std::string Metrics::render() const {
   render_simple(out, in_flight, "gauge");
   render_simple(out, paused_partitions, "gauge");
   render_simple(out, store_reachable, "gauge");
+  render_simple(out, partition_lag, "gauge");
+  render_simple(out, consumer_lag, "gauge");
+  render_simple(out, commit_progress, "gauge");
   render_simple(out, reconcile_runs, "counter");
   render_simple(out, reconcile_checked, "counter");
   render_simple(out, reconcile_found, "counter");

@@ -71,18 +71,22 @@ class Family {
         buckets_(std::move(buckets)) {}
   Metric& with(const std::string& label_value);
   Metric& unlabelled() { return with(""); }
+  // Drops a child (a partition this process no longer holds). A reference
+  // from with() must not be used after its child is removed.
+  void remove(const std::string& label_value);
 
   const std::string& name() const { return name_; }
   const std::string& help() const { return help_; }
   const std::string& label_name() const { return label_name_; }
-  // Copy of the children, for rendering.
-  std::vector<std::pair<std::string, const Metric*>> children() const;
+  // Copy of the children, for rendering; shared, so that a child removed
+  // meanwhile stays valid until the copy is gone.
+  std::vector<std::pair<std::string, std::shared_ptr<const Metric>>> children() const;
 
  private:
   std::string name_, help_, label_name_;
   std::vector<double> buckets_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<Metric>> children_;
+  std::map<std::string, std::shared_ptr<Metric>> children_;
 };
 
 // Every metric imgpipe exports, declared once.
@@ -119,6 +123,19 @@ class Metrics {
   Family<Gauge> paused_partitions{"imgpipe_paused_partitions",
                                   "Assigned partitions paused because max_in_flight is reached",
                                   ""};
+  // Consumer lag from librdkafka's statistics (kafka/lag.h), every 5 s.
+  Family<Gauge> partition_lag{"imgpipe_partition_lag",
+                              "Records of a partition this worker holds that the group has not "
+                              "committed yet (high watermark minus committed offset)",
+                              "partition"};
+  Family<Gauge> consumer_lag{"imgpipe_consumer_lag",
+                             "Records not committed yet, summed over the partitions this worker "
+                             "holds",
+                             ""};
+  Family<Gauge> commit_progress{"imgpipe_last_commit_progress_timestamp_seconds",
+                                "When this worker's committed offsets last advanced, or it had "
+                                "nothing to do (Unix time)",
+                                ""};
   Family<Gauge> store_reachable{
       "imgpipe_object_store_reachable",
       "1 while the object store answers its health probe, 0 during an outage", ""};

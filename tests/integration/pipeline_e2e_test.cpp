@@ -277,6 +277,9 @@ TEST_F(PipelineEndToEnd, MakesEveryOutputOfEveryRuleForEveryPhotoAndCountsEveryB
             1);
   EXPECT_GT(metric("process_resident_memory_bytes"), 10e6);
   EXPECT_GT(metric("process_cpu_seconds_total"), 0.1);
+  // Everything committed: the lag from librdkafka's statistics (every 5 s) drops to 0.
+  EXPECT_TRUE(eventually([&] { return metric("imgpipe_consumer_lag") == 0; }, 20s));
+  EXPECT_GT(metric("imgpipe_last_commit_progress_timestamp_seconds"), 1.7e9);
   EXPECT_EQ(metric("imgpipe_objects_failed_total{reason=\"malformed_event\"}"), 2);
   EXPECT_EQ(metric("imgpipe_objects_failed_total{reason=\"object_missing\"}"), 1);
 
@@ -317,6 +320,39 @@ TEST_F(PipelineEndToEnd, IsNotReadyWhileS3IsUnreachableAndStillExitsCleanly) {
   EXPECT_EQ(http_status(port_, "/readyz"), 503);
   worker.signal(SIGTERM);
   EXPECT_EQ(worker.wait(30s), 0) << testing_support::read_file(log_);
+}
+
+// Events it cannot finish (the object store is down) wait in Kafka: the
+// worker's own /metrics shows them as lag, per partition and in total.
+TEST_F(PipelineEndToEnd, ExportsTheLagOfEventsItCannotFinishYet) {
+  std::string output;
+  ASSERT_EQ(testing_support::run_command({IMGPIPE_BINARY, "setup"}, env_, output), 0) << output;
+  start_group_at_end(group_);
+  env_["IMGPIPE_S3_ENDPOINT"] = "http://127.0.0.1:" + std::to_string(free_port());
+  ChildProcess worker({IMGPIPE_BINARY, "run"}, env_, log_);
+  ASSERT_TRUE(eventually([&] { return http_status(port_, "/healthz") == 200; }, 30s));
+  constexpr int kWaiting = 4;
+  s3::PutRequest put;
+  put.body = testing_support::make_image(64, 48, ".jpg");
+  for (int i = 0; i < kWaiting; ++i) {
+    ASSERT_TRUE(client_.put_object(source_, "waiting/" + std::to_string(i) + ".jpg", put).ok());
+  }
+  EXPECT_TRUE(eventually([&] { return metric("imgpipe_consumer_lag") >= kWaiting; }, 30s))
+      << testing_support::read_file(log_);
+  // The sum of the partitions' series is the total (two scrapes: a new
+  // report may land between them, hence eventually).
+  const auto partitions_sum = [&] {
+    double sum = 0;
+    for (int partition = 0; partition < 16; ++partition) {
+      sum += std::max(
+          0.0, metric("imgpipe_partition_lag{partition=\"" + std::to_string(partition) + "\"}"));
+    }
+    return sum;
+  };
+  EXPECT_TRUE(eventually([&] { return partitions_sum() == metric("imgpipe_consumer_lag"); }, 15s));
+  EXPECT_GT(metric("imgpipe_last_commit_progress_timestamp_seconds"), 1.7e9);
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(60s), 0) << testing_support::read_file(log_);
 }
 
 TEST(WorkerCommandLine, RefusesAnInvalidConfigurationNamingEveryProblem) {
