@@ -17,7 +17,7 @@ include mk/k8s.mk
 include mk/image.mk
 include mk/faults.mk
 
-.PHONY: help deps build build-asan unit-test integration-test test demo bench format lint clean
+.PHONY: help deps build build-asan unit-test integration-test test-prometheus test demo bench format lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort | column -t -s $$'\t'
@@ -51,9 +51,15 @@ integration-test-versitygw: build ## the same integration tests on a second stac
 	  ctest -L integration -R '$(VGW_TESTS)' -E '$(MINIO_ONLY_TESTS)' --output-on-failure; \
 	  rc=$$?; cd $(CURDIR) && $(VGW_STACK) $(STACK_SH) down >/dev/null; exit $$rc
 
-test: ## every test: unit (sanitized), integration (real stack, MinIO and versitygw), short fault suite, container image, Kubernetes manifests, lint
+test-prometheus: build stack-up ## alert rules' unit tests (promtool), then every rule and dashboard query against a real Prometheus scraping a real worker
+	@promtool check rules deploy/prometheus/imgpipe-rules.yaml >/dev/null
+	@cd deploy/prometheus && promtool test rules imgpipe-rules.test.yaml
+	@source $(STACK_ENV) && "$$(tests/faults/venv.sh)" tests/prometheus/check.py --binary $(abspath $(BUILD_DIR))/src/cli/imgpipe
+
+test: ## every test: unit (sanitized), integration (real stack, MinIO and versitygw), rules and dashboard on Prometheus, short fault suite, container image, Kubernetes manifests, lint
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory integration-test
+	@$(MAKE) --no-print-directory test-prometheus
 	@$(MAKE) --no-print-directory integration-test-versitygw
 	@$(MAKE) --no-print-directory test-faults-short
 	@$(MAKE) --no-print-directory test-image

@@ -19,6 +19,9 @@ Categories (each with the check that covers it):
   crd-schema        deploy/validate/crds/*/*.yaml           upstream CRDs, converted to the JSON schemas
                                                             that kubeconform checks our objects against
   tool-config       deploy/validate/*.yaml                  read by the tool it configures
+  prometheus-rules  deploy/prometheus/imgpipe-rules*.yaml   promtool check rules / test rules, and each
+                                                            expression on a real Prometheus
+                                                            (make test-prometheus)
 Writes the manifest files (one per line) to OUT_LIST for kubeconform.
 """
 from __future__ import annotations
@@ -99,6 +102,8 @@ def main(argv) -> int:
             cat = "crd-schema"
         elif parts[1] == "validate":
             cat = "tool-config"
+        elif parts[1] == "prometheus" and len(parts) == 3 and name.startswith("imgpipe-rules"):
+            cat = "prometheus-rules"
         else:
             with open(os.path.join(root, rel), encoding="utf-8") as fh:
                 docs = [d for d in yaml.safe_load_all(fh) if d]

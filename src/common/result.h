@@ -39,7 +39,7 @@ enum class Reason {
   timeout,      // a request or operation ran out of time
   kafka_error,  // broker-side error from librdkafka
   cancelled,    // shutdown or a lost partition aborted a request under way (not a failure)
-  internal,     // a bug: should not happen
+  internal,     // a bug: should not happen; stays last (code iterates up to it)
 };
 
 // Stable snake_case name used in logs, metrics labels and --help text.

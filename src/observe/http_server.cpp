@@ -51,7 +51,8 @@ Result<std::unique_ptr<StatusServer>> StatusServer::start(const std::string& lis
                              (state.detail.empty() ? std::string() : ": " + state.detail) + "\n",
                          "text/plain");
   });
-  impl->server.Get("/metrics", [](const httplib::Request&, httplib::Response& response) {
+  impl->server.Get("/metrics", [readiness](const httplib::Request&, httplib::Response& response) {
+    Metrics::global().ready.unlabelled().set(readiness().ready ? 1 : 0);
     response.set_content(Metrics::global().render(), "text/plain; version=0.0.4");
   });
 

@@ -1,6 +1,7 @@
 // The worker's HTTP port: /healthz (the process serves requests), /readyz
 // (the worker can do its job: joined the Kafka group and reached S3) and
-// /metrics (Prometheus text format).
+// /metrics (Prometheus text format, with imgpipe_ready: what /readyz would
+// answer at that moment).
 //
 // Thread-safety: the server answers on its own thread; the readiness
 // callback is called from that thread and must be thread-safe.

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/result.h"
+
 namespace imgpipe::observe {
 namespace {
 
@@ -208,13 +210,27 @@ template class Family<Counter>;
 template class Family<Gauge>;
 template class Family<Histogram>;
 
-// Unlabelled series exist from the start so that dashboards see a 0, not a gap.
+// Unlabelled series exist from the start so that dashboards see a 0, not a
+// gap; so do the by-reason series, one per reason code that can occur there,
+// because Prometheus' increase() cannot see a counter's first step when the
+// series is born at 1 (an alert on the first dead letter would never fire).
 Metrics::Metrics() {
+  for (int i = 0; i <= static_cast<int>(Reason::internal); ++i) {
+    const auto reason = static_cast<Reason>(i);
+    const std::string name(reason_name(reason));
+    objects_failed.with(name);
+    if (is_transient(reason)) {
+      retries.with(name);
+    } else if (reason != Reason::cancelled) {
+      dead_lettered.with(name);
+    }
+  }
   objects_processed.unlabelled();
   progressive_inputs.unlabelled();
   bytes_in.unlabelled();
   bytes_out.unlabelled();
   in_flight.unlabelled();
+  paused_partitions.unlabelled();
   latency.unlabelled();
 }
 
@@ -238,6 +254,7 @@ std::string Metrics::render() const {
   render_simple(out, bytes_out, "counter");
   render_simple(out, in_flight, "gauge");
   render_simple(out, paused_partitions, "gauge");
+  render_simple(out, ready, "gauge");
   render_simple(out, store_reachable, "gauge");
   render_simple(out, partition_lag, "gauge");
   render_simple(out, consumer_lag, "gauge");

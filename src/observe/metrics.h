@@ -136,6 +136,10 @@ class Metrics {
                                 "When this worker's committed offsets last advanced, or it had "
                                 "nothing to do (Unix time)",
                                 ""};
+  Family<Gauge> ready{"imgpipe_ready",
+                      "1 while /readyz answers 200 (group joined, object store reachable), else 0; "
+                      "evaluated at each scrape",
+                      ""};
   Family<Gauge> store_reachable{
       "imgpipe_object_store_reachable",
       "1 while the object store answers its health probe, 0 during an outage", ""};

@@ -34,6 +34,13 @@ TEST(StatusServer, AnswersHealthReadinessAndMetricsOnLoopback) {
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
   EXPECT_NE(metrics->body.find("imgpipe_objects_processed_total"), std::string::npos);
+  EXPECT_NE(metrics->body.find("\nimgpipe_ready 1\n"), std::string::npos) << metrics->body;
+
+  ready = false;
+  auto unready_metrics = client.Get("/metrics");
+  ASSERT_TRUE(unready_metrics);
+  EXPECT_NE(unready_metrics->body.find("\nimgpipe_ready 0\n"), std::string::npos)
+      << unready_metrics->body;
 }
 
 TEST(StatusServer, RejectsAListenAddressWithoutPort) {

@@ -30,18 +30,47 @@ TEST(Metrics, ShowsUnlabelledSeriesAtZeroBeforeAnythingHappened) {
   EXPECT_NE(text.find("imgpipe_in_flight 0\n"), std::string::npos) << text;
 }
 
+// A counter born at 1 shows no increase() in Prometheus: the by-reason
+// series start at 0, each where its reason can occur.
+TEST(Metrics, ShowsEveryReasonAtZeroWhereItCanOccur) {
+  Metrics metrics;
+  const std::string text = metrics.render();
+  EXPECT_NE(text.find("imgpipe_dead_lettered_total{reason=\"decode_failed\"} 0\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("imgpipe_objects_failed_total{reason=\"unavailable\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("imgpipe_retries_total{reason=\"timeout\"} 0\n"), std::string::npos);
+  EXPECT_EQ(text.find("imgpipe_retries_total{reason=\"decode_failed\"}"), std::string::npos)
+      << "a permanent failure is never retried";
+  EXPECT_EQ(text.find("imgpipe_dead_lettered_total{reason=\"timeout\"}"), std::string::npos)
+      << "a transient one is retried, not dead-lettered";
+}
+
 // Regression test: imgpipe_paused_partitions was declared but never exported.
 TEST(Metrics, ExportsEveryDeclaredFamily) {
   Metrics metrics;
   const std::string text = metrics.render();
-  for (const char* name :
-       {"imgpipe_events_received_total", "imgpipe_objects_processed_total",
-        "imgpipe_objects_failed_total", "imgpipe_objects_skipped_total",
-        "imgpipe_dead_lettered_total", "imgpipe_retries_total", "imgpipe_outputs_written_total",
-        "imgpipe_outputs_deleted_total", "imgpipe_progressive_inputs_total",
-        "imgpipe_input_bytes_total", "imgpipe_output_bytes_total", "imgpipe_in_flight",
-        "imgpipe_paused_partitions", "imgpipe_object_store_reachable", "imgpipe_processing_seconds",
-        "imgpipe_stage_seconds"}) {
+  for (const char* name : {"imgpipe_events_received_total",
+                           "imgpipe_objects_processed_total",
+                           "imgpipe_objects_failed_total",
+                           "imgpipe_objects_skipped_total",
+                           "imgpipe_dead_lettered_total",
+                           "imgpipe_retries_total",
+                           "imgpipe_outputs_written_total",
+                           "imgpipe_outputs_deleted_total",
+                           "imgpipe_progressive_inputs_total",
+                           "imgpipe_input_bytes_total",
+                           "imgpipe_output_bytes_total",
+                           "imgpipe_in_flight",
+                           "imgpipe_paused_partitions",
+                           "imgpipe_object_store_reachable",
+                           "imgpipe_processing_seconds",
+                           "imgpipe_ready",
+                           "imgpipe_partition_lag",
+                           "imgpipe_consumer_lag",
+                           "imgpipe_last_commit_progress_timestamp_seconds",
+                           "imgpipe_stage_seconds"}) {
     EXPECT_NE(text.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
   }
 }
