@@ -24,4 +24,12 @@ int run_validate(const CommonOptions& common, bool local);
 int run_process(const CommonOptions& common, const ProcessOptions& options);
 int run_show_config(const CommonOptions& common, bool reference);
 
+struct StatusOptions {
+  bool json = false;
+  std::vector<std::string> metrics;  // workers' /metrics: host:port or http://host:port/metrics
+};
+// The consumer group, its partitions and lag, the dead letters by reason and,
+// given workers' metrics endpoints, what they do now. 1 when Kafka is unreachable.
+int run_status(const CommonOptions& common, const StatusOptions& options);
+
 }  // namespace imgpipe::cli

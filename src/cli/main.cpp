@@ -67,6 +67,17 @@ int parse_and_run(int argc, char** argv) {
   add_config(config);
   config->add_flag("--reference", reference, "Print every setting as a Markdown table instead");
 
+  StatusOptions status_options;
+  auto* status = app.add_subcommand(
+      "status",
+      "The consumer group, partitions and lag, dead letters by reason, and what the "
+      "workers do (with --metrics); exit 1 when Kafka is unreachable");
+  add_config(status);
+  status->add_flag("--json", status_options.json, "One JSON object instead of text");
+  status->add_option("--metrics", status_options.metrics,
+                     "A worker's metrics endpoint, host:port or http://host:port/metrics "
+                     "(repeatable)");
+
   DlqOptions dlq_options;
   auto* dlq = app.add_subcommand("dlq", "The dead-letter topic: what failed for good, and why");
   dlq->require_subcommand(1);
@@ -158,6 +169,7 @@ int parse_and_run(int argc, char** argv) {
   if (*backfill) return run_backfill(common, backfill_options);
   if (*reconcile) return run_reconcile(common, reconcile_options);
 
+  if (*status) return run_status(common, status_options);
   if (*dlq_list) return run_dlq_list(common, dlq_options);
   if (*dlq_replay) return run_dlq_replay(common, dlq_options);
 

@@ -165,6 +165,75 @@ TEST_F(Delivery, ADeletedSourceTakesItsOutputsAlongAReuploadedOneKeepsThem) {
 // Regression test: librdkafka wrote its own lines ("%3|...|FAIL|...") on
 // stderr, which broke every reader of the JSON-lines log (make demo's jq
 // among them) whenever a broker was unreachable or still loading.
+// `imgpipe status` on the running worker: its group, every partition with
+// no lag once the work is committed, the dead letters by reason, and what
+// the worker's own /metrics say.
+TEST_F(Delivery, StatusShowsTheGroupItsLagTheDeadLettersAndTheWorker) {
+  const std::string jpeg = testing_support::make_image(64, 48, ".jpg");
+  s3::PutRequest photo;
+  photo.body = jpeg;  // a view: the bytes must outlive the request
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client_.put_object(source_, "ok/" + std::to_string(i) + ".jpg", photo).ok());
+  }
+  s3::PutRequest text;
+  text.body = "this is not a photo";
+  ASSERT_TRUE(client_.put_object(source_, "bad/notes.jpg", text).ok());
+  ASSERT_TRUE(eventually(
+      [&] {
+        return metric("imgpipe_objects_processed_total") == 3 &&
+               metric("imgpipe_dead_lettered_total{reason=\"not_an_image\"}") == 1;
+      },
+      60s))
+      << testing_support::read_file(log_);
+
+  nlohmann::json status;
+  std::string output;
+  // Offsets are committed every second: wait until nothing is left.
+  ASSERT_TRUE(eventually(
+      [&] {
+        output.clear();
+        const int code = testing_support::run_command(
+            {IMGPIPE_BINARY, "status", "--json", "--metrics", "127.0.0.1:" + std::to_string(port_)},
+            env_, output);
+        if (code != 0) return false;
+        status = nlohmann::json::parse(output.substr(output.find('{')), nullptr, false);
+        return !status.is_discarded() && status["group"]["total_lag"] == 0;
+      },
+      30s))
+      << output;
+  const auto& group = status["group"];
+  EXPECT_EQ(group["state"], "Stable") << output;
+  ASSERT_EQ(group["members"].size(), 1u) << output;
+  ASSERT_GE(group["partitions"].size(), 1u) << output;
+  EXPECT_EQ(group["members"][0]["partitions"].size(), group["partitions"].size())
+      << "the only member holds every partition: " << output;
+  for (const auto& partition : group["partitions"]) {
+    EXPECT_EQ(partition["committed"], partition["end"]) << output;
+  }
+  EXPECT_EQ(status["dead_letters"]["total"], 1) << output;
+  EXPECT_EQ(status["dead_letters"]["by_reason"]["not_an_image"], 1) << output;
+  ASSERT_EQ(status["workers"].size(), 1u);
+  EXPECT_EQ(status["workers"][0]["ready"], true) << output;
+  EXPECT_EQ(status["workers"][0]["processed"], 3) << output;
+  EXPECT_EQ(status["workers"][0]["failed_by_reason"]["not_an_image"], 1) << output;
+
+  // The same for a person.
+  output.clear();
+  ASSERT_EQ(testing_support::run_command({IMGPIPE_BINARY, "status"}, env_, output), 0) << output;
+  EXPECT_NE(output.find("group " + group_ + " on "), std::string::npos) << output;
+  EXPECT_NE(output.find("Stable, 1 member(s)"), std::string::npos) << output;
+  EXPECT_NE(output.find("total lag 0"), std::string::npos) << output;
+  EXPECT_NE(output.find(": 1 (not_an_image 1)"), std::string::npos) << output;
+
+  // Kafka unreachable: exit 1 with the reason.
+  auto unreachable = env_;
+  unreachable["IMGPIPE_KAFKA_BROKERS"] = "127.0.0.1:" + std::to_string(free_port());
+  output.clear();
+  EXPECT_EQ(testing_support::run_command({IMGPIPE_BINARY, "status"}, unreachable, output), 1)
+      << output;
+  EXPECT_NE(output.find("imgpipe status: Kafka at 127.0.0.1:"), std::string::npos) << output;
+}
+
 TEST(WorkerLog, EveryLineIsJsonEvenWhileKafkaIsUnreachable) {
   const std::string log = "/tmp/" + unique_name("unreachable-kafka") + ".log";
   auto env = worker_env("raw", "processed", unique_name("g"), free_port());

@@ -332,8 +332,9 @@ TEST_F(PipelineEndToEnd, ExportsTheLagOfEventsItCannotFinishYet) {
   ChildProcess worker({IMGPIPE_BINARY, "run"}, env_, log_);
   ASSERT_TRUE(eventually([&] { return http_status(port_, "/healthz") == 200; }, 30s));
   constexpr int kWaiting = 4;
+  const std::string jpeg = testing_support::make_image(64, 48, ".jpg");
   s3::PutRequest put;
-  put.body = testing_support::make_image(64, 48, ".jpg");
+  put.body = jpeg;  // a view: the bytes must outlive the request
   for (int i = 0; i < kWaiting; ++i) {
     ASSERT_TRUE(client_.put_object(source_, "waiting/" + std::to_string(i) + ".jpg", put).ok());
   }
