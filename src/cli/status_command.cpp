@@ -124,7 +124,8 @@ void print_text(const pipeline::Config& config, const Json& status) {
               << '\n';
   }
   std::cout << std::left << std::setw(12) << "partition" << std::setw(14) << "committed"
-            << std::setw(14) << "end" << "lag\n";
+            << std::setw(14) << "end"
+            << "lag\n";
   for (const auto& partition : group["partitions"]) {
     const auto committed = partition["committed"].get<std::int64_t>();
     std::cout << std::setw(12) << partition["partition"].get<int>() << std::setw(14)
@@ -176,10 +177,9 @@ int run_status(const CommonOptions& common, const StatusOptions& options) {
   for (const auto& [reason, count] : dead_letters.value()) total += count;
   Json workers = Json::array();
   for (const auto& endpoint : options.metrics) workers.push_back(worker_json(endpoint));
-  const Json status = {
-      {"group", group_json(group.value())},
-      {"dead_letters", {{"total", total}, {"by_reason", dead_letters.value()}}},
-      {"workers", workers}};
+  const Json status = {{"group", group_json(group.value())},
+                       {"dead_letters", {{"total", total}, {"by_reason", dead_letters.value()}}},
+                       {"workers", workers}};
   if (options.json) {
     std::cout << status.dump() << '\n';
   } else {

@@ -5,6 +5,8 @@
 #include <array>
 #include <memory>
 
+#include "kafka/rdkafka_config.h"
+
 namespace imgpipe::kafka {
 namespace {
 
@@ -27,9 +29,15 @@ struct MetadataDeleter {
 };
 using Handle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 
+// Through imgpipe's log like the C++ clients' lines, not raw on stderr.
+void log_line(const rd_kafka_t* /*handle*/, int level, const char* facility, const char* text) {
+  log_librdkafka_line(level, facility, text);
+}
+
 Result<Handle> open_client(const Connection& connection) {
   std::array<char, 512> error{};
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set_log_cb(conf, log_line);
   for (const auto& [name, value] : connection.client_properties()) {
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error.data(), error.size()) !=
         RD_KAFKA_CONF_OK) {

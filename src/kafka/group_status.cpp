@@ -18,8 +18,9 @@ struct Deleter {
   }
 };
 using Queue = std::unique_ptr<rd_kafka_queue_t, Deleter<rd_kafka_queue_t, rd_kafka_queue_destroy>>;
-using AdminOptions = std::unique_ptr<rd_kafka_AdminOptions_t,
-                                     Deleter<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy>>;
+using AdminOptions =
+    std::unique_ptr<rd_kafka_AdminOptions_t,
+                    Deleter<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy>>;
 using Event = std::unique_ptr<rd_kafka_event_t, Deleter<rd_kafka_event_t, rd_kafka_event_destroy>>;
 
 Error kafka_failure(const std::string& what, RdKafka::ErrorCode code) {
@@ -49,7 +50,8 @@ GroupMember read_member(const rd_kafka_MemberDescription_t* member, const std::s
   const auto* assignment = rd_kafka_MemberDescription_assignment(member);
   const auto* partitions = assignment ? rd_kafka_MemberAssignment_partitions(assignment) : nullptr;
   for (int i = 0; partitions != nullptr && i < partitions->cnt; ++i) {
-    if (topic == partitions->elems[i].topic) out.partitions.push_back(partitions->elems[i].partition);
+    if (topic == partitions->elems[i].topic)
+      out.partitions.push_back(partitions->elems[i].partition);
   }
   return out;
 }
@@ -60,11 +62,10 @@ Status describe_members(RdKafka::KafkaConsumer& client, const std::string& group
                         GroupStatus& status) {
   rd_kafka_t* handle = client.c_ptr();
   Queue queue(rd_kafka_queue_new(handle));
-  AdminOptions options(
-      rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS));
+  AdminOptions options(rd_kafka_AdminOptions_new(handle, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS));
   char error[256] = {};
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()),
-                                            error, sizeof error);
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()), error,
+                                            sizeof error);
   const char* groups[] = {group.c_str()};
   rd_kafka_DescribeConsumerGroups(handle, groups, 1, options.get(), queue.get());
   Event event(rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()) + 1000));
@@ -99,8 +100,7 @@ Status read_offsets(RdKafka::KafkaConsumer& client, const std::string& topic, in
   for (int partition = 0; partition < partitions; ++partition) {
     PartitionOffsets offsets;
     offsets.partition = partition;
-    const auto code = client.query_watermark_offsets(topic, partition, &offsets.low,
-                                                     &offsets.high,
+    const auto code = client.query_watermark_offsets(topic, partition, &offsets.low, &offsets.high,
                                                      static_cast<int>(timeout.count()));
     if (code != RdKafka::ERR_NO_ERROR) return kafka_failure("offsets of " + topic, code);
     status.partitions.push_back(offsets);

@@ -5,20 +5,6 @@
 namespace imgpipe::kafka {
 namespace {
 
-spdlog::level::level_enum level_of(RdKafka::Event::Severity severity) {
-  switch (severity) {
-    case RdKafka::Event::EVENT_SEVERITY_EMERG:
-    case RdKafka::Event::EVENT_SEVERITY_ALERT:
-    case RdKafka::Event::EVENT_SEVERITY_CRITICAL: return spdlog::level::critical;
-    case RdKafka::Event::EVENT_SEVERITY_ERROR: return spdlog::level::err;
-    case RdKafka::Event::EVENT_SEVERITY_WARNING: return spdlog::level::warn;
-    case RdKafka::Event::EVENT_SEVERITY_NOTICE:
-    case RdKafka::Event::EVENT_SEVERITY_INFO: return spdlog::level::info;
-    case RdKafka::Event::EVENT_SEVERITY_DEBUG: return spdlog::level::debug;
-  }
-  return spdlog::level::info;
-}
-
 // librdkafka's log and error events as log lines. One instance serves every
 // client: it holds no state, and librdkafka calls it from its own threads.
 class LogBridge final : public RdKafka::EventCb {
@@ -26,7 +12,7 @@ class LogBridge final : public RdKafka::EventCb {
   void event_cb(RdKafka::Event& event) override {
     switch (event.type()) {
       case RdKafka::Event::EVENT_LOG:
-        spdlog::log(level_of(event.severity()), "librdkafka {}: {}", event.fac(), event.str());
+        log_librdkafka_line(static_cast<int>(event.severity()), event.fac(), event.str());
         break;
       case RdKafka::Event::EVENT_ERROR:
         // Mostly the same news as a log event (connection refused, all
@@ -41,6 +27,15 @@ class LogBridge final : public RdKafka::EventCb {
 };
 
 }  // namespace
+
+void log_librdkafka_line(int syslog_level, const std::string& facility, const std::string& text) {
+  const auto level = syslog_level <= 2   ? spdlog::level::critical
+                     : syslog_level == 3 ? spdlog::level::err
+                     : syslog_level == 4 ? spdlog::level::warn
+                     : syslog_level <= 6 ? spdlog::level::info
+                                         : spdlog::level::debug;
+  spdlog::log(level, "librdkafka {}: {}", facility, text);
+}
 
 RdKafka::EventCb& log_events() {
   static LogBridge bridge;

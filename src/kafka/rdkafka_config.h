@@ -20,6 +20,9 @@ namespace imgpipe::kafka {
 Result<std::unique_ptr<RdKafka::Conf>> make_config(
     const std::map<std::string, std::string>& properties);
 
+// One librdkafka log line (syslog level 0-7) as a log line of imgpipe's.
+void log_librdkafka_line(int syslog_level, const std::string& facility, const std::string& text);
+
 // The shared handler of librdkafka's log and error events that make_config
 // installs; a client with its own event_cb passes those events on to it.
 RdKafka::EventCb& log_events();
