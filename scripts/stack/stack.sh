@@ -11,6 +11,9 @@
 #                     $STACK_DIR/env; Kafka counts as up once a consumer group
 #                     can join and commit
 #   stack.sh kafka-up start Kafka only (no env file)
+#   stack.sh prometheus-up / prometheus-down
+#                     start or stop the stack's Prometheus alone (also started by
+#                     `up` with STACK_PROMETHEUS=1 and stopped by `down`)
 #   stack.sh down     stop the S3 server, then Kafka, and wait until they have exited
 #   stack.sh status   pid, port and health of each service
 #   stack.sh clean    down, then delete $STACK_DIR (data and logs)
@@ -21,7 +24,11 @@
 # use instead of building one), MINIO_ROOT_USER / MINIO_ROOT_PASSWORD
 # (default imgpipe / imgpipe-secret-key, versitygw's too), STACK_START_TIMEOUT
 # (60 seconds), STACK_S3 (minio or versitygw), VERSITYGW_PORT (7070),
-# VERSITYGW_BIN (a versitygw binary to use instead of building one).
+# VERSITYGW_BIN (a versitygw binary to use instead of building one),
+# STACK_PROMETHEUS (1: `up` also starts Prometheus, Debian's package, with
+# deploy/prometheus/imgpipe-rules.yaml), PROMETHEUS_PORT (9090),
+# PROMETHEUS_TARGETS (workers' host:port to scrape, comma-separated,
+# default 127.0.0.1:8080), PROMETHEUS_SCRAPE_INTERVAL (5s).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -82,6 +89,19 @@ readonly VERSITYGW_MATCH=" posix $VERSITYGW_DIR/data"
 # The topic exists before the gateway starts (it sends a test event then and
 # refuses to start when it cannot); as many partitions as setup would create.
 readonly VERSITYGW_TOPIC_PARTITIONS=6
+
+# Prometheus: optional (STACK_PROMETHEUS=1), scraping the workers listed in
+# targets.json (file service discovery: edit it while Prometheus runs to add a
+# worker) and evaluating the project's alert and recording rules.
+readonly STACK_PROMETHEUS="${STACK_PROMETHEUS:-0}"
+readonly PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
+readonly PROMETHEUS_TARGETS="${PROMETHEUS_TARGETS:-$HOST:8080}"
+readonly PROMETHEUS_SCRAPE_INTERVAL="${PROMETHEUS_SCRAPE_INTERVAL:-5s}"
+readonly PROMETHEUS_RULES="$REPO_ROOT/deploy/prometheus/imgpipe-rules.yaml"
+readonly PROMETHEUS_DIR="$STACK_DIR/prometheus"
+readonly PROMETHEUS_PID="$PROMETHEUS_DIR/prometheus.pid"
+readonly PROMETHEUS_LOG="$PROMETHEUS_DIR/prometheus.log"
+readonly PROMETHEUS_MATCH="--config.file=$PROMETHEUS_DIR/prometheus.yml"
 
 readonly ENV_FILE="$STACK_DIR/env"
 
@@ -497,6 +517,51 @@ start_versitygw() {
   wait_healthy versitygw "$VERSITYGW_PID" "$VERSITYGW_MATCH" versitygw_ready "$VERSITYGW_LOG"
 }
 
+# ---------------------------------------------------------------- Prometheus
+
+prometheus_ready() {
+  curl -fsS --max-time 2 -o /dev/null "http://$HOST:$PROMETHEUS_PORT/-/ready" 2>/dev/null
+}
+
+prometheus_pid() { live_pid "$PROMETHEUS_PID" "$PROMETHEUS_MATCH"; }
+
+# targets.json for file service discovery, from PROMETHEUS_TARGETS.
+write_prometheus_targets() {
+  local targets
+  targets="$(jq -cn --arg t "$PROMETHEUS_TARGETS" '[{targets: ($t | split(",") | map(select(length > 0)))}]')"
+  printf '%s\n' "$targets" >"$PROMETHEUS_DIR/targets.json.tmp"
+  mv -f "$PROMETHEUS_DIR/targets.json.tmp" "$PROMETHEUS_DIR/targets.json"
+}
+
+write_prometheus_config() {
+  # YAML is a superset of JSON: jq writes it, with every value quoted right.
+  jq -n --arg interval "$PROMETHEUS_SCRAPE_INTERVAL" --arg rules "$PROMETHEUS_RULES" \
+    --arg targets "$PROMETHEUS_DIR/targets.json" '{
+      global: {scrape_interval: $interval, evaluation_interval: $interval},
+      rule_files: [$rules],
+      scrape_configs: [{job_name: "imgpipe",
+                        file_sd_configs: [{files: [$targets], refresh_interval: "5s"}]}]
+    }' >"$PROMETHEUS_DIR/prometheus.yml"
+}
+
+start_prometheus() {
+  if [[ -n "$(prometheus_pid)" ]]; then
+    log "Prometheus already running (pid $(prometheus_pid)); scraping $(jq -c '.[0].targets' "$PROMETHEUS_DIR/targets.json")"
+    wait_healthy Prometheus "$PROMETHEUS_PID" "$PROMETHEUS_MATCH" prometheus_ready "$PROMETHEUS_LOG"
+    return 0
+  fi
+  command -v prometheus >/dev/null || die "prometheus not found: run scripts/bootstrap.sh"
+  check_port_free "$PROMETHEUS_PORT" PROMETHEUS_PORT
+  mkdir -p "$PROMETHEUS_DIR/data"
+  write_prometheus_targets
+  write_prometheus_config
+  log "starting Prometheus on $HOST:$PROMETHEUS_PORT, scraping $PROMETHEUS_TARGETS every $PROMETHEUS_SCRAPE_INTERVAL (log: $PROMETHEUS_LOG)"
+  if [[ -f "$PROMETHEUS_LOG" ]]; then mv -f "$PROMETHEUS_LOG" "$PROMETHEUS_LOG.previous"; fi
+  spawn "$PROMETHEUS_PID" "$PROMETHEUS_LOG" prometheus "$PROMETHEUS_MATCH" \
+    "--storage.tsdb.path=$PROMETHEUS_DIR/data" "--web.listen-address=$HOST:$PROMETHEUS_PORT"
+  wait_healthy Prometheus "$PROMETHEUS_PID" "$PROMETHEUS_MATCH" prometheus_ready "$PROMETHEUS_LOG"
+}
+
 # The S3 server of this stack: its port and how the worker reaches it.
 s3_port() { if [[ "$STACK_S3" == versitygw ]]; then echo "$VERSITYGW_PORT"; else echo "$MINIO_PORT"; fi; }
 
@@ -522,6 +587,9 @@ write_env() {
     echo "export IMGPIPE_STACK_DIR=$(printf '%q' "$STACK_DIR")"
     echo "export KAFKA_LIBS=$(printf '%q' "$KAFKA_LIBS")"
     echo "export MINIO_BIN=$(printf '%q' "$MINIO_BIN")"
+    if [[ -n "$(prometheus_pid)" ]]; then
+      echo "export IMGPIPE_STACK_PROMETHEUS=http://$HOST:$PROMETHEUS_PORT"
+    fi
   } >"$tmp"
   mv -f "$tmp" "$ENV_FILE"
 }
@@ -556,6 +624,12 @@ cmd_status() {
   if [[ -n "$mpid" ]]; then
     echo "  console http://$HOST:$MINIO_CONSOLE_PORT (user $S3_ACCESS_KEY)"
   fi
+  local ppid ph=no
+  ppid="$(prometheus_pid)"
+  if [[ -n "$ppid" ]] && prometheus_ready; then ph=yes; fi
+  if [[ "$STACK_PROMETHEUS" == 1 || -n "$ppid" ]]; then
+    print_service prom "$ppid" "$HOST:$PROMETHEUS_PORT" "$ph" "$PROMETHEUS_LOG"
+  fi
   if [[ -f "$ENV_FILE" ]]; then echo "  env     source $ENV_FILE"; fi
   local s3_healthy=$mh
   [[ "$STACK_S3" == versitygw ]] && s3_healthy=$vh
@@ -576,8 +650,21 @@ cmd_up() {
   mkdir -p "$STACK_DIR"
   start_kafka
   if [[ "$STACK_S3" == versitygw ]]; then start_versitygw; else start_minio; fi
+  if [[ "$STACK_PROMETHEUS" == 1 ]]; then start_prometheus; fi
   write_env
   cmd_status
+}
+
+# Prometheus alone, e.g. for a test with its own targets and scrape interval.
+cmd_prometheus_up() {
+  mkdir -p "$STACK_DIR"
+  start_prometheus
+  if [[ -f "$ENV_FILE" ]]; then write_env; fi
+}
+
+cmd_prometheus_down() {
+  stop_process Prometheus "$PROMETHEUS_PID" "$PROMETHEUS_MATCH"
+  if [[ -f "$ENV_FILE" ]]; then write_env; fi
 }
 
 # Kafka alone, e.g. a second broker on other ports for a test.
@@ -591,6 +678,7 @@ cmd_kafka_up() {
 }
 
 cmd_down() {
+  if [[ -n "$(prometheus_pid)" ]]; then stop_process Prometheus "$PROMETHEUS_PID" "$PROMETHEUS_MATCH"; fi
   stop_process versitygw "$VERSITYGW_PID" "$VERSITYGW_MATCH"
   stop_process MinIO "$MINIO_PID" "$MINIO_MATCH"
   stop_process Kafka "$KAFKA_PID" "$KAFKA_MATCH"
@@ -603,16 +691,20 @@ cmd_clean() {
 }
 
 usage() {
-  sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
   [[ -n "$KAFKA_VERSION" ]] || die "no <kafka.version> in $KAFKA_POM"
   [[ "$STACK_S3" == minio || "$STACK_S3" == versitygw ]] \
     || die "STACK_S3=$STACK_S3: must be minio or versitygw"
+  [[ "$STACK_PROMETHEUS" == 0 || "$STACK_PROMETHEUS" == 1 ]] \
+    || die "STACK_PROMETHEUS=$STACK_PROMETHEUS: must be 0 or 1"
   case "${1:-}" in
     up) cmd_up ;;
     kafka-up) cmd_kafka_up ;;
+    prometheus-up) cmd_prometheus_up ;;
+    prometheus-down) cmd_prometheus_down ;;
     down) cmd_down ;;
     status) cmd_status ;;
     clean) cmd_clean ;;

@@ -4,7 +4,8 @@
 1. Syntax: all of them go through `promtool check rules` (as recording rules).
 2. Against the real thing: a worker runs on the local stack (source .stack/env) with a
    short real workload (photos and one broken upload, which is dead-lettered); a real
-   Prometheus scrapes it every second and evaluates deploy/prometheus/imgpipe-rules.yaml.
+   Prometheus (the local stack's, started with scripts/stack/stack.sh prometheus-up in a
+   folder of its own) scrapes it every second and evaluates deploy/prometheus/imgpipe-rules.yaml.
    Every expression must then evaluate without error, every metric it names must exist
    (exported by the worker, or recorded by a rule), every dashboard panel and recording
    rule must return series unless a labelled family it reads had no sample in this
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT / "tests" / "faults"))
 from harness import kafka_io  # noqa: E402  (the fault suite's Kafka helpers)
 
 RULES = ROOT / "deploy" / "prometheus" / "imgpipe-rules.yaml"
+STACK_SH = str(ROOT / "scripts" / "stack" / "stack.sh")
 DASHBOARD = ROOT / "deploy" / "grafana" / "imgpipe.json"
 NAME = re.compile(r"\b((?:imgpipe|process)[a-zA-Z0-9_:]*)")
 PHOTOS = 20
@@ -132,20 +134,16 @@ def main() -> None:
     kafka_io.start_group_at_end(env["IMGPIPE_KAFKA_BROKERS"], env["IMGPIPE_KAFKA_GROUP"],
                                 env["IMGPIPE_KAFKA_TOPIC"])
 
-    (work / "prometheus.yml").write_text(json.dumps({
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(RULES)],
-        "scrape_configs": [{"job_name": "imgpipe",
-                            "static_configs": [{"targets": [f"127.0.0.1:{worker_port}"]}]}]}))
+    # The stack's own Prometheus service (STACK_PROMETHEUS=1), in a folder of this run's,
+    # scraping this worker every second.
+    prometheus_env = dict(env, STACK_DIR=str(work), PROMETHEUS_PORT=str(prometheus_port),
+                          PROMETHEUS_TARGETS=f"127.0.0.1:{worker_port}",
+                          PROMETHEUS_SCRAPE_INTERVAL="1s")
     processes = []
     try:
         with open(work / "worker.log", "w") as log:
             processes.append(subprocess.Popen([args.binary, "run"], env=env, stderr=log))
-        with open(work / "prometheus.log", "w") as log:
-            processes.append(subprocess.Popen(
-                ["prometheus", f"--config.file={work / 'prometheus.yml'}",
-                 f"--storage.tsdb.path={work / 'data'}",
-                 f"--web.listen-address=127.0.0.1:{prometheus_port}"], stderr=log))
+        subprocess.run([STACK_SH, "prometheus-up"], env=prometheus_env, check=True)
         worker = f"http://127.0.0.1:{worker_port}"
         prometheus = f"http://127.0.0.1:{prometheus_port}"
         wait_for("the worker's /readyz", lambda: "ready" in http_text(f"{worker}/readyz"), 60)
@@ -179,6 +177,7 @@ def main() -> None:
             process.terminate()
         for process in processes:
             process.wait(timeout=60)
+        subprocess.run([STACK_SH, "prometheus-down"], env=prometheus_env, check=False)
 
 
 def check_live(prometheus: str, found: list[tuple[str, str, str]], exported: set[str]) -> None:
