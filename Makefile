@@ -17,7 +17,7 @@ include mk/k8s.mk
 include mk/image.mk
 include mk/faults.mk
 
-.PHONY: help deps build build-asan unit-test integration-test test-prometheus test demo bench format lint clean
+.PHONY: help deps build build-asan unit-test integration-test test-prometheus test-demo test demo bench format lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort | column -t -s $$'\t'
@@ -56,17 +56,21 @@ test-prometheus: build stack-up ## alert rules' unit tests (promtool), then ever
 	@cd deploy/prometheus && promtool test rules imgpipe-rules.test.yaml
 	@source $(STACK_ENV) && "$$(tests/faults/venv.sh)" tests/prometheus/check.py --binary $(abspath $(BUILD_DIR))/src/cli/imgpipe
 
-test: ## every test: unit (sanitized), integration (real stack, MinIO and versitygw), rules and dashboard on Prometheus, short fault suite, container image, Kubernetes manifests, lint
+test-demo: build stack-up ## make demo on buckets of its own, then its HTML contact sheet checked in headless Chromium against the buckets
+	@source $(STACK_ENV) && "$$(tests/faults/venv.sh)" tests/demo/check_report.py --binary $(abspath $(BUILD_DIR))/src/cli/imgpipe
+
+test: ## every test: unit (sanitized), integration (real stack, MinIO and versitygw), rules and dashboard on Prometheus, the demo's contact sheet in Chromium, short fault suite, container image, Kubernetes manifests, lint
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory integration-test
 	@$(MAKE) --no-print-directory test-prometheus
+	@$(MAKE) --no-print-directory test-demo
 	@$(MAKE) --no-print-directory integration-test-versitygw
 	@$(MAKE) --no-print-directory test-faults-short
 	@$(MAKE) --no-print-directory test-image
 	@$(MAKE) --no-print-directory validate-k8s
 	@$(MAKE) --no-print-directory lint
 
-demo: build stack-up ## the whole pipeline on the local stack, with a table of results
+demo: build stack-up ## the whole pipeline on the local stack, with a table of results and an HTML contact sheet (demo-report/)
 	@source $(STACK_ENV) && scripts/demo.sh $(BUILD_DIR)/src/cli/imgpipe
 
 bench: build stack-up ## throughput and latency benchmark (bench/README.md)

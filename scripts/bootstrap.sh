@@ -24,7 +24,9 @@ readonly APT_PACKAGES=(
   mate-backgrounds colord-data zlib1g-dev libjemalloc-dev libjemalloc2
   curl jq python3 libimage-exiftool-perl
   podman runc debootstrap
+  # make test-prometheus; the demo contact sheet's browser test (tests/demo)
   prometheus
+  chromium chromium-driver
 )
 readonly GO_MIN_MINOR=24          # go 1.24
 readonly GO_AUTO_SWITCH_MINOR=21  # go 1.21+ can fetch a newer toolchain itself

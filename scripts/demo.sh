@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The demo behind `make demo`: set up buckets/topic/notification, start the
 # worker, upload real photographs into `raw`, wait until every resized copy
-# is in `processed`, print a table, stop the worker with SIGTERM.
+# is in `processed`, print a table, write an HTML contact sheet of sources and
+# outputs (scripts/demo_report.py), stop the worker with SIGTERM.
 # Expects the stack's settings in the environment (source .stack/env).
+# DEMO_PHOTOS (a folder), DEMO_HTTP_PORT (8080), DEMO_TIMEOUT_S (300),
+# DEMO_REPORT_DIR (demo-report), IMGPIPE_SOURCE_BUCKET/IMGPIPE_TARGET_BUCKET.
 set -euo pipefail
 
 imgpipe=${1:?usage: demo.sh path/to/imgpipe}
@@ -12,6 +15,8 @@ target_bucket=${IMGPIPE_TARGET_BUCKET:-processed}
 port=${DEMO_HTTP_PORT:-8080}
 export IMGPIPE_HTTP_LISTEN=127.0.0.1:${port}
 log=${IMGPIPE_STACK_DIR:-.stack}/demo-worker.log
+uploads=${IMGPIPE_STACK_DIR:-.stack}/demo-uploads.tsv
+report_dir=${DEMO_REPORT_DIR:-demo-report}
 timeout_s=${DEMO_TIMEOUT_S:-300}
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -54,13 +59,13 @@ curl -fs "http://127.0.0.1:${port}/readyz" >/dev/null || die "worker not ready a
 mapfile -t files < <(find "$photos" -type f \( -name '*.jpg' -o -name '*.png' \) | sort)
 (( ${#files[@]} > 0 )) || die "no photos in ${photos} (Debian package mate-backgrounds)"
 say "uploading ${#files[@]} photos to s3://${source_bucket}/demo/"
-declare -A uploaded_at
+: >"$uploads"
 start_ms=$(now_ms)
 for file in "${files[@]}"; do
   dir=$(basename "$(dirname "$file")")
   key="demo/${dir} photos/$(basename "$file")"
-  uploaded_at[$key]=$(now_ms)
   s3_put "$file" "$key"
+  printf '%s\t%s\t%s\n' "$key" "$file" "$(now_ms)" >>"$uploads"
   printf '.'
 done
 printf '\n'
@@ -74,21 +79,17 @@ while :; do
   (( $(date +%s) < deadline )) || { printf '\n'; die "timed out; see ${log}"; }
   sleep 0.5
 done
+end_ms=$(now_ms)
 printf '\n'
 
 say "results"
-{
-  printf 'key\tinput\tinput size\toutput\toutput size\tupload→output\n'
-  jq -r 'select(.msg=="processed" and (.key|startswith("demo/")))
-         | [.key, "\(.input_bytes)", "\(.input_width)x\(.input_height)", "\(.output_bytes)",
-            "\(.output_width)x\(.output_height)", .ts] | @tsv' "$log" |
-  while IFS=$'\t' read -r key in_bytes in_dims out_bytes out_dims ts; do
-    done_ms=$(date -d "$ts" +%s%3N)
-    printf '%s\t%s B\t%s\t%s B\t%s\t%d ms\n' "$key" "$in_bytes" "$in_dims" "$out_bytes" "$out_dims" \
-      $(( done_ms - ${uploaded_at[$key]:-$done_ms} ))
-  done | sort
-} | column -t -s $'\t'
-end_ms=$(now_ms)
+scripts_dir=$(dirname "${BASH_SOURCE[0]}")
+python3 "$scripts_dir/demo_report.py" --log "$log" --uploads "$uploads" --out "$report_dir" \
+  --source-bucket "$source_bucket"
 printf '\n%d photos in %.1f s, first upload to last output; metrics: http://127.0.0.1:%s/metrics\n' \
   "${#files[@]}" "$(( end_ms - start_ms ))e-3" "$port"
 curl -fs "http://127.0.0.1:${port}/metrics" | grep -E '^imgpipe_(objects_processed_total|objects_failed_total|input_bytes_total|output_bytes_total) ' || true
+say "contact sheet: file://$(realpath "$report_dir")/index.html"
+if [[ -n ${IMGPIPE_STACK_PROMETHEUS:-} ]]; then
+  say "Prometheus scraped the worker: ${IMGPIPE_STACK_PROMETHEUS}/graph (alerts: ${IMGPIPE_STACK_PROMETHEUS}/alerts)"
+fi
