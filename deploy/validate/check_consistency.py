@@ -17,7 +17,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -543,7 +546,7 @@ def chart_service_ports(problems, w: World):
 def chart_config_mount(problems, w: World):
     for where, docs, _, spec, c in chart_workers(w):
         config_path = env_value(c, "IMGPIPE_CONFIG")
-        cm = one(docs, "ConfigMap")
+        cm = one([d for d in find(docs, "ConfigMap") if d not in dashboard_configmaps(docs)], "ConfigMap")
         mount = next((m for m in c["volumeMounts"] if config_path.startswith(m["mountPath"].rstrip("/") + "/")), None)
         vol = next((v for v in spec["volumes"] if mount and v["name"] == mount["name"]), None)
         key = config_path.rsplit("/", 1)[1]
@@ -610,11 +613,122 @@ def chart_commands(problems, w: World):
                 problems.append(f"{where}: {job_name(job)} runs {args}, not `imgpipe {' '.join(want[job['kind']])}`")
 
 
-@check("chart CI values: ci/all-features-values.yaml switches on KEDA, the ServiceMonitor and the reconcile CronJob")
+@check("chart CI values: ci/all-features-values.yaml switches on KEDA, the ServiceMonitor, the PrometheusRule, the Grafana dashboard and the reconcile CronJob")
 def chart_ci_values(problems, w: World):
-    for kind in ("ScaledObject", "ServiceMonitor", "CronJob"):
+    for kind in ("ScaledObject", "ServiceMonitor", "PrometheusRule", "CronJob"):
         if not find(w.chart["all-features"], kind):
             problems.append(f"ci/all-features-values.yaml renders no {kind}")
+    if not dashboard_configmaps(w.chart["all-features"]):
+        problems.append("ci/all-features-values.yaml renders no Grafana dashboard ConfigMap")
+
+
+CHART_FILES = "deploy/helm/imgpipe/files"
+# The files the chart ships, and the links that keep their old paths working.
+OBSERVABILITY_FILES = {"imgpipe-rules.yaml": "deploy/prometheus/imgpipe-rules.yaml",
+                       "imgpipe-dashboard.json": "deploy/grafana/imgpipe.json"}
+
+
+def dashboard_configmaps(docs):
+    return [d for d in find(docs, "ConfigMap")
+            if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "dashboard"]
+
+
+def first_difference(a, b, path="") -> str:
+    """Where two parsed documents first differ, as a path (groups[1].rules[0].expr)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            if k not in a or k not in b:
+                return f"{path}.{k} only in {'the chart' if k in a else 'the file'}"
+            if a[k] != b[k]:
+                return first_difference(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} items rendered, {len(b)} in the file"
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return first_difference(x, y, f"{path}[{i}]")
+    return f"{path}: {a!r} rendered, {b!r} in the file"
+
+
+@check("chart dashboard and rules: one copy in the chart's files/ (deploy/grafana, deploy/prometheus link to it); the PrometheusRule's spec.groups and the dashboard ConfigMap's JSON equal it, {{ }} untouched")
+def chart_observability(problems, w: World):
+    root = w.root
+    for name, link in OBSERVABILITY_FILES.items():
+        canonical = os.path.join(root, CHART_FILES, name)
+        path = os.path.join(root, link)
+        if not os.path.islink(path) or os.path.isabs(os.readlink(path)):
+            problems.append(f"{link}: not a relative symlink to {CHART_FILES}/{name} (a copy drifts from the chart's)")
+        elif os.path.realpath(path) != os.path.realpath(canonical):
+            problems.append(f"{link}: links to {os.readlink(path)}, not {CHART_FILES}/{name}")
+    with open(os.path.join(root, CHART_FILES, "imgpipe-rules.yaml"), encoding="utf-8") as f:
+        rules_text = f.read()
+    rules = yaml.safe_load(rules_text)
+    with open(os.path.join(root, CHART_FILES, "imgpipe-dashboard.json"), encoding="utf-8") as f:
+        dashboard_text = f.read()
+    dashboard = json.loads(dashboard_text)
+    if set(rules) != {"groups"}:
+        problems.append(f"{CHART_FILES}/imgpipe-rules.yaml: top-level keys {sorted(rules)}, the template expects only groups")
+    # What Prometheus and Grafana must see literally: the alerts' {{ $labels.x }} / {{ $value }}
+    # and the panels' {{reason}} legends (a template that ran tpl over them would change them).
+    placeholders = set(re.findall(r"\{\{[^}]*\}\}", rules_text)) | set(re.findall(r"\{\{[^}]*\}\}", dashboard_text))
+    if not placeholders:
+        problems.append("neither the rules nor the dashboard has a {{ }} placeholder: this check lost its subject")
+    rendered_spec = None
+    for values, docs in w.chart.items():
+        rules_objs, dashboards = find(docs, "PrometheusRule"), dashboard_configmaps(docs)
+        if values == "default":
+            if rules_objs or dashboards:
+                problems.append("chart/default: renders a PrometheusRule or dashboard ConfigMap; both are off by default")
+            continue
+        if len(rules_objs) != 1 or len(dashboards) != 1:
+            problems.append(f"chart/{values}: {len(rules_objs)} PrometheusRules and {len(dashboards)} dashboard ConfigMaps, want one each")
+            continue
+        spec = rules_objs[0]["spec"]
+        if spec != {"groups": rules["groups"]}:
+            problems.append(f"chart/{values}: the PrometheusRule differs from {CHART_FILES}/imgpipe-rules.yaml at "
+                            f"{first_difference(spec, {'groups': rules['groups']}, 'spec')}")
+        rendered_spec = spec
+        data = dashboards[0].get("data", {})
+        if list(data) != ["imgpipe.json"]:
+            problems.append(f"chart/{values}: the dashboard ConfigMap has keys {sorted(data)}, want imgpipe.json")
+            continue
+        try:
+            rendered = json.loads(data["imgpipe.json"])
+        except ValueError as error:
+            problems.append(f"chart/{values}: the dashboard ConfigMap's imgpipe.json is not JSON ({error})")
+            continue
+        if rendered != dashboard:
+            problems.append(f"chart/{values}: the dashboard ConfigMap differs from {CHART_FILES}/imgpipe-dashboard.json at "
+                            f"{first_difference(rendered, dashboard, 'dashboard')}")
+        elif data["imgpipe.json"].rstrip("\n") != dashboard_text.rstrip("\n"):
+            problems.append(f"chart/{values}: the dashboard ConfigMap holds {CHART_FILES}/imgpipe-dashboard.json reformatted")
+        if len(data["imgpipe.json"].encode()) > 900 * 1024:
+            problems.append(f"chart/{values}: the dashboard is near the 1 MiB limit of a ConfigMap")
+        labels = dashboards[0]["metadata"].get("labels", {})
+        if labels.get("grafana_dashboard") != "1":
+            problems.append(f"chart/{values}: the dashboard ConfigMap lacks the sidecar's default label grafana_dashboard: \"1\"")
+        text = yaml.safe_dump(spec) + data["imgpipe.json"]
+        for p in sorted(placeholders):
+            if p not in text:
+                problems.append(f"chart/{values}: {p} of the files is not in the rendered objects (templated?)")
+    # promtool on what the operator would hand to Prometheus: the rendered spec, not the file.
+    promtool = shutil.which("promtool")
+    if rendered_spec is None:
+        return
+    if not promtool:
+        print("consistency: note: promtool not on PATH (Debian package prometheus): the rendered rules were not run through promtool check rules")
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="prometheusrule-", delete=False) as f:
+        yaml.safe_dump(rendered_spec, f)
+    try:
+        r = subprocess.run([promtool, "check", "rules", f.name], capture_output=True, text=True, timeout=60)
+    finally:
+        os.unlink(f.name)
+    if r.returncode != 0:
+        problems.append(f"promtool check rules on the rendered PrometheusRule's spec: {(r.stdout + r.stderr).strip()}")
+    else:
+        found = re.search(r"SUCCESS: (\d+) rules found", r.stdout)
+        print(f"consistency: note: promtool check rules on the rendered PrometheusRule: {found.group(1) if found else 'all'} rules ok")
 
 
 @check("versions: chart appVersion = CMake version; image users = pod users; MinIO (= local stack), Strimzi, KEDA pins agree")
@@ -755,7 +869,7 @@ def main(argv):
     for fn in (bootstrap, topics, replication, node_pools, kind_ports, kind_version, secrets,
                s3_endpoint, notify_target, minio_layout, chart_selectors, chart_http, chart_service_ports,
                chart_config_mount, chart_hardening, chart_shutdown, chart_replicas, chart_rollout,
-               chart_commands, chart_ci_values, pod_security, versions, chart_docs):
+               chart_commands, chart_ci_values, chart_observability, pod_security, versions, chart_docs):
         fn(w)
     failed = 0
     for name, problems in RESULTS:

@@ -62,7 +62,7 @@ def main(argv) -> int:
 
     with open(os.path.join(rendered, "chart-default.yaml"), encoding="utf-8") as f:
         docs = [d for d in yaml.safe_load_all(f) if d]
-    cm = next(d for d in docs if d["kind"] == "ConfigMap")
+    cm = next(d for d in docs if d["kind"] == "ConfigMap" and "config.yaml" in d.get("data", {}))
     _, worker = next((k, c) for k, c in containers(docs) if k == "Deployment")
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     for e in worker["env"]:

@@ -13,6 +13,10 @@ Categories (each with the check that covers it):
   chart             deploy/helm/<chart>/{Chart,values}.yaml helm lint --strict
   chart-template    deploy/helm/<chart>/templates/*         helm template, then kubeconform
   chart-values      deploy/helm/<chart>/ci/*.yaml           helm lint/template with these values
+  chart-file        deploy/helm/<chart>/files/*.yaml        read by a template (.Files.Get, which must name
+                                                            it); check_consistency.py compares the rendered
+                                                            object with the file (the rules file also:
+                                                            promtool, make test-prometheus)
   external-values   deploy/strimzi/operator-values.yaml     values of the Strimzi operator's chart, which
                                                             is not available offline: its keys are checked
                                                             against the short list below
@@ -22,6 +26,8 @@ Categories (each with the check that covers it):
   prometheus-rules  deploy/prometheus/imgpipe-rules*.yaml   promtool check rules / test rules, and each
                                                             expression on a real Prometheus
                                                             (make test-prometheus)
+  symlink           a link to another file under deploy/    covered as its target (imgpipe-rules.yaml ->
+                                                            the chart's files/); must not dangle
 Writes the manifest files (one per line) to OUT_LIST for kubeconform.
 """
 from __future__ import annotations
@@ -47,6 +53,16 @@ STRIMZI_CHART_KEYS = {
     "createGlobalResources", "createAggregateRoles", "labelsExclusionPattern", "generateNetworkPolicy",
     "connectBuildTimeoutMs", "generatePodDisruptionBudget",
 }
+
+
+def chart_templates(root, chart) -> str:
+    """The text of all templates of deploy/helm/<chart>."""
+    text = ""
+    templates = os.path.join(root, "deploy", "helm", chart, "templates")
+    for f in sorted(os.listdir(templates)):
+        with open(os.path.join(templates, f), encoding="utf-8") as fh:
+            text += fh.read()
+    return text
 
 
 def main(argv) -> int:
@@ -78,7 +94,17 @@ def main(argv) -> int:
     for rel in files:
         name = os.path.basename(rel)
         parts = rel.split(os.sep)
-        if rel == os.path.join("deploy", "kind", "kind-config.yaml"):
+        path = os.path.join(root, rel)
+        if os.path.islink(path):
+            cat = "symlink"
+            target = os.path.relpath(os.path.realpath(path), os.path.realpath(root))
+            if not os.path.isfile(path):
+                problems.append(f"{rel}: a symlink to {os.readlink(path)}, which does not exist")
+            elif target not in files:
+                problems.append(f"{rel}: a symlink to {target}, which is not a YAML file under deploy/ (no check covers it)")
+            elif os.path.isabs(os.readlink(path)):
+                problems.append(f"{rel}: an absolute symlink ({os.readlink(path)}); make it relative")
+        elif rel == os.path.join("deploy", "kind", "kind-config.yaml"):
             cat = "kind-config"
         elif name == "kustomization.yaml":
             cat = "kustomization"
@@ -90,6 +116,10 @@ def main(argv) -> int:
             cat = "chart"
         elif parts[1] == "helm" and len(parts) == 5 and parts[3] == "ci":
             cat = "chart-values"
+        elif parts[1] == "helm" and len(parts) == 5 and parts[3] == "files":
+            cat = "chart-file"
+            if f'.Files.Get "files/{name}"' not in chart_templates(root, parts[2]):
+                problems.append(f"{rel}: in the chart's files/, but no template reads it (.Files.Get \"files/{name}\")")
         elif rel == os.path.join("deploy", "strimzi", "operator-values.yaml"):
             cat = "external-values"
             with open(os.path.join(root, rel), encoding="utf-8") as fh:

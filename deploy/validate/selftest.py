@@ -6,7 +6,9 @@ fail with the named check (`make validate-k8s-selftest`; about a minute).
   selftest.py ROOT [NAME-SUBSTRING]
 
 The working tree is never modified. Mutations that need the worker binary
-(build/src/cli/imgpipe) are skipped when it has not been built.
+(build/src/cli/imgpipe) are skipped when it has not been built. A mutation of a
+symlink (deploy/prometheus/imgpipe-rules.yaml) replaces the link with an edited
+copy of its target: the drift the link is there to prevent.
 """
 from __future__ import annotations
 
@@ -76,6 +78,18 @@ MUTATIONS = [
      "| `tmpSizeLimit` |", "| tmpSizeLimit |", {"consistency"}, False),
     ("schema lacks a value", "deploy/helm/imgpipe/values.schema.json",
      '"tmpSizeLimit": {', '"tmpSize": {', {"helm-lint", "helm-render"}, False),
+    ("PrometheusRule field typo", "deploy/helm/imgpipe/templates/prometheusrule.yaml",
+     "  {{- $rules | nindent 2 }}", '  {{- $rules | replace "    rules:" "    rule:" | nindent 2 }}',
+     {"kubeconform"}, False),
+    ("rules file copied instead of linked", "deploy/prometheus/imgpipe-rules.yaml",
+     "        for: 15m\n", "        for: 30m\n", {"consistency"}, False),
+    ("dashboard ConfigMap holds YAML, not JSON", "deploy/helm/imgpipe/templates/grafana-dashboard.yaml",
+     "    {{- $dashboard | nindent 4 }}", "    {{- $dashboard | fromJson | toYaml | nindent 4 }}",
+     {"consistency"}, False),
+    ("chart file no template reads", "deploy/helm/imgpipe/files/old-rules.yaml", None, "groups: []\n",
+     {"inventory"}, False),
+    ("CI values leave the PrometheusRule off", "deploy/helm/imgpipe/ci/all-features-values.yaml",
+     "  prometheusRule:\n    enabled: true", "  prometheusRule:\n    enabled: false", {"consistency"}, False),
     ("chart lets KEDA exceed the partitions", "deploy/helm/imgpipe/templates/_helpers.tpl",
      '{{- if gt $max (int .Values.kafka.partitions) }}', '{{- if gt $max 1000 }}', {"helm-refuse"}, False),
     ("Chart.yaml without version", "deploy/helm/imgpipe/Chart.yaml",
@@ -144,6 +158,8 @@ def main(argv) -> int:
                     failures.append(f"{name}: the text to break is no longer in {rel} (update selftest.py)")
                     print(f"selftest: STALE {name}")
                     continue
+                if os.path.islink(path):
+                    os.unlink(path)  # break the copy, not the link's target
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(text.replace(old, new, 1))
             env = dict(os.environ, IMGPIPE_K8S_CRDS=os.path.abspath(crds),
