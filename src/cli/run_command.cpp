@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <thread>
 
 #include "cli/commands.h"
@@ -14,7 +15,9 @@
 #include "kafka/producer.h"
 #include "observe/http_server.h"
 #include "observe/log.h"
+#include "observe/metrics.h"
 #include "pipeline/dead_letter.h"
+#include "pipeline/dead_letter_probe.h"
 #include "pipeline/job.h"
 #include "pipeline/store_health.h"
 #include "pipeline/worker.h"
@@ -38,6 +41,10 @@ s3::ClientOptions probe_options(const pipeline::Config& config) {
   options.request_timeout_ms = std::min<long>(options.request_timeout_ms, 3000);
   return options;
 }
+
+// A read of the dead-letter topic's watermarks gives up after this; a stop
+// waits for a read under way, so it is kept short (brokers answer in ms).
+constexpr std::chrono::seconds kDeadLetterReadTimeout{3};
 
 }  // namespace
 
@@ -63,6 +70,14 @@ int run_worker(const CommonOptions& common) {
   }
   pipeline::KafkaDeadLetters dead_letters(*producer.value(), config->effective_dlq_topic(),
                                           worker_id(*config));
+  // imgpipe_dead_letter_topic_records, through the producer's connections;
+  // stopped before the producer goes.
+  pipeline::DeadLetterTopicProbe dead_letter_probe(
+      observe::Metrics::global(), config->effective_dlq_topic(),
+      [&producer = *producer.value(), topic = config->effective_dlq_topic()] {
+        return producer.watermarks(topic, kDeadLetterReadTimeout);
+      });
+  dead_letter_probe.start(std::chrono::milliseconds(config->metrics.dlq_interval_ms));
   pipeline::RealSleeper sleeper;
   pipeline::Job job(*config, pipeline::JobDeps{store, sleeper, dead_letters, health});
   pipeline::Worker worker(worker_options(*config),

@@ -45,6 +45,8 @@ std::unique_ptr<RdKafka::Headers> rdkafka_headers(const Headers& headers) {
   return out;
 }
 
+constexpr std::int32_t kMaxPartitions = 10000;
+
 }  // namespace
 
 struct Producer::Impl {
@@ -118,6 +120,38 @@ Status Producer::produce(const std::string& topic, std::string_view key, std::st
                       "deliver to " + topic + ": " + RdKafka::err2str(*delivery->code));
   }
   return ok_status();
+}
+
+Result<std::vector<PartitionWatermarks>> Producer::watermarks(
+    const std::string& topic, std::chrono::milliseconds timeout) const {
+  using std::chrono::steady_clock;
+  const auto deadline = steady_clock::now() + timeout;
+  std::vector<PartitionWatermarks> partitions;
+  // kafka.partitions allows at most 10000; the bound only guards the loop.
+  for (std::int32_t partition = 0; partition <= kMaxPartitions; ++partition) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
+    if (left.count() <= 0) {
+      return make_error(Reason::timeout, "watermarks of " + topic + ": no answer in time");
+    }
+    PartitionWatermarks marks{partition, 0, 0};
+    const auto code = impl_->producer->query_watermark_offsets(
+        topic, partition, &marks.low, &marks.high, static_cast<int>(left.count()));
+    if (code == RdKafka::ERR_NO_ERROR) {
+      partitions.push_back(marks);
+      continue;
+    }
+    // librdkafka answers __UNKNOWN_PARTITION past the last partition, and
+    // for every partition of a topic it does not know.
+    const bool unknown =
+        code == RdKafka::ERR__UNKNOWN_PARTITION || code == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART;
+    if (unknown && partition > 0) return partitions;
+    if (unknown) return make_error(Reason::object_missing, "topic " + topic + " does not exist");
+    return make_error(code == RdKafka::ERR__TIMED_OUT ? Reason::timeout : Reason::kafka_error,
+                      "watermarks of " + topic + " partition " + std::to_string(partition) + ": " +
+                          RdKafka::err2str(code));
+  }
+  return partitions;
 }
 
 }  // namespace imgpipe::kafka

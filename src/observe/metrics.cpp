@@ -259,6 +259,7 @@ std::string Metrics::render() const {
   render_simple(out, partition_lag, "gauge");
   render_simple(out, consumer_lag, "gauge");
   render_simple(out, commit_progress, "gauge");
+  render_simple(out, dead_letter_topic_records, "gauge");
   render_simple(out, reconcile_runs, "counter");
   render_simple(out, reconcile_checked, "counter");
   render_simple(out, reconcile_found, "counter");

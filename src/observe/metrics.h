@@ -136,6 +136,13 @@ class Metrics {
                                 "When this worker's committed offsets last advanced, or it had "
                                 "nothing to do (Unix time)",
                                 ""};
+  // Read by pipeline::DeadLetterTopicProbe every metrics.dlq_interval_ms;
+  // no sample until its first successful read.
+  Family<Gauge> dead_letter_topic_records{
+      "imgpipe_dead_letter_topic_records",
+      "Records the dead-letter topic retains now: high minus low watermark, summed over its "
+      "partitions (retention lowers it; not a count of dead letters ever written)",
+      ""};
   Family<Gauge> ready{"imgpipe_ready",
                       "1 while /readyz answers 200 (group joined, object store reachable), else 0; "
                       "evaluated at each scrape",

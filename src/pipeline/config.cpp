@@ -240,6 +240,11 @@ std::vector<Setting> declare_settings() {
       text(
           "http.listen", "IMGPIPE_HTTP_LISTEN", "host:port of /healthz, /readyz and /metrics",
           [](Config& c) -> std::string& { return c.http_listen; }, true),
+      number(
+          "metrics.dlq_interval_ms", "IMGPIPE_METRICS_DLQ_INTERVAL_MS",
+          "How often a worker reads the dead-letter topic's watermarks for "
+          "imgpipe_dead_letter_topic_records (two small requests per partition)",
+          [](Config& c) -> int& { return c.metrics.dlq_interval_ms; }, 100, 3600000),
       choice(
           "log.level", "IMGPIPE_LOG_LEVEL", "Least severe level that is logged",
           [](Config& c) -> std::string& { return c.log_level; }, observe::log_level_names(), true),

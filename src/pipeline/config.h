@@ -72,10 +72,15 @@ struct PipelineSettings {
   int shutdown_grace_ms = 30000;
 };
 
+struct MetricsSettings {
+  int dlq_interval_ms = 30000;  // reads of the dead-letter topic's watermarks
+};
+
 struct Config {
   KafkaSettings kafka;
   S3Settings s3;
   PipelineSettings pipeline;
+  MetricsSettings metrics;
   std::string http_listen = "127.0.0.1:8080";
   std::string log_level = "info";  // observe::log_level_names()
   // Empty: one rule built from pipeline.* (source_bucket -> target_bucket,

@@ -2,6 +2,7 @@
 // dead-letter topic and can be listed and replayed with `imgpipe dlq`; a
 // deleted source takes its outputs along, a re-uploaded one keeps them.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "integration/stack.h"
+#include "kafka/group_status.h"
 #include "kafka/producer.h"
 #include "s3/client.h"
 #include "support/process.h"
@@ -29,6 +31,8 @@ class Delivery : public ::testing::Test {
     port_ = free_port();
     env_ = worker_env(source_, target_, group_, port_);
     env_["IMGPIPE_KAFKA_DLQ_TOPIC"] = unique_name("dlq-it");
+    // imgpipe_dead_letter_topic_records within a second, not 30.
+    env_["IMGPIPE_METRICS_DLQ_INTERVAL_MS"] = "500";
     log_ = "/tmp/" + group_ + ".log";
     std::string output;
     ASSERT_EQ(
@@ -130,6 +134,48 @@ TEST_F(Delivery, EveryPermanentFailureIsDeadLetteredWithItsReasonAndCanBeReplaye
   const auto again = dead_letters({"--reason", "malformed_event"});
   ASSERT_EQ(again.size(), 2u);
   EXPECT_EQ(again[1]["value"], "{ not json");
+}
+
+// The worker's own /metrics says how many records its dead-letter topic
+// holds: each test has a topic of its own (2 partitions, from setup), so the
+// gauge is exactly the dead letters this worker wrote, and exactly what the
+// topic's watermarks say when read independently.
+TEST_F(Delivery, MetricsShowTheRecordsTheDeadLetterTopicRetains) {
+  const auto has_sample = [&] {
+    httplib::Client client("127.0.0.1", port_);
+    auto response = client.Get("/metrics");
+    return response &&
+           response->body.find("\nimgpipe_dead_letter_topic_records ") != std::string::npos;
+  };
+  ASSERT_TRUE(eventually(has_sample, 10s)) << testing_support::read_file(log_);
+  EXPECT_EQ(metric("imgpipe_dead_letter_topic_records"), 0) << "setup made an empty topic";
+
+  s3::PutRequest text;
+  text.body = "this is not a photo";
+  ASSERT_TRUE(client_.put_object(source_, "bad/notes.jpg", text).ok());
+  auto producer = kafka::Producer::create(kafka::Connection{stack_brokers(), {}});
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE(producer.value()->produce(stack_topic(), source_ + "/junk", "{ not json").ok());
+  ASSERT_TRUE(eventually(
+      [&] {
+        return metric("imgpipe_dead_lettered_total{reason=\"not_an_image\"}") == 1 &&
+               metric("imgpipe_dead_lettered_total{reason=\"malformed_event\"}") == 1;
+      },
+      60s))
+      << testing_support::read_file(log_);
+  EXPECT_TRUE(eventually([&] { return metric("imgpipe_dead_letter_topic_records") == 2; }, 10s))
+      << "after 2 dead letters: " << metric("imgpipe_dead_letter_topic_records");
+
+  const std::string dlq_topic = env_["IMGPIPE_KAFKA_DLQ_TOPIC"];
+  auto topic = kafka::describe_group(kafka::Connection{stack_brokers(), {}}, group_, dlq_topic);
+  ASSERT_TRUE(topic.ok()) << topic.error().message;
+  ASSERT_EQ(topic->partitions.size(), 2u);
+  std::int64_t retained = 0;
+  for (const auto& partition : topic->partitions) retained += partition.high - partition.low;
+  EXPECT_EQ(retained, 2);
+  EXPECT_EQ(metric("imgpipe_dead_letter_topic_records"), static_cast<double>(retained));
+  const std::string log = testing_support::read_file(log_);
+  EXPECT_EQ(log.find("cannot read the size of the dead-letter topic"), std::string::npos) << log;
 }
 
 TEST_F(Delivery, ADeletedSourceTakesItsOutputsAlongAReuploadedOneKeepsThem) {

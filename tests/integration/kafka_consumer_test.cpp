@@ -62,6 +62,48 @@ TEST(KafkaAdmin, ReportsAnUnreachableBroker) {
   EXPECT_TRUE(is_transient(state.error().reason)) << state.error().message;
 }
 
+TEST(KafkaProducer, ReadsTheWatermarksOfEveryPartitionAndNeverCreatesAMissingTopic) {
+  const kafka::Connection connection{stack_brokers(), {}};
+  const std::string topic = fresh_topic(3);
+  auto producer = kafka::Producer::create(connection);
+  ASSERT_TRUE(producer.ok()) << producer.error().message;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(producer.value()->produce(topic, "key-" + std::to_string(i), "value").ok());
+  }
+  auto marks = producer.value()->watermarks(topic, 10s);
+  ASSERT_TRUE(marks.ok()) << marks.error().message;
+  ASSERT_EQ(marks->size(), 3u);
+  std::int64_t records = 0;
+  for (std::size_t i = 0; i < marks->size(); ++i) {
+    EXPECT_EQ((*marks)[i].partition, static_cast<std::int32_t>(i));
+    EXPECT_EQ((*marks)[i].low, 0);
+    records += (*marks)[i].high - (*marks)[i].low;
+  }
+  EXPECT_EQ(records, 5);
+
+  const std::string missing = unique_name("it-missing");
+  const auto started = std::chrono::steady_clock::now();
+  auto none = producer.value()->watermarks(missing, 10s);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().reason, Reason::object_missing) << none.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s)
+      << "known to be missing, not waited for";
+  auto partitions = kafka::topic_partitions(connection, missing);
+  ASSERT_FALSE(partitions.ok());
+  EXPECT_EQ(partitions.error().reason, Reason::object_missing) << "asking created the topic";
+}
+
+TEST(KafkaProducer, ReportsATimeoutWhenNoBrokerAnswersTheWatermarkQuery) {
+  auto producer =
+      kafka::Producer::create(kafka::Connection{"127.0.0.1:" + std::to_string(free_port()), {}});
+  ASSERT_TRUE(producer.ok()) << producer.error().message;
+  const auto started = std::chrono::steady_clock::now();
+  auto marks = producer.value()->watermarks("bucket-events", 1s);
+  ASSERT_FALSE(marks.ok());
+  EXPECT_TRUE(is_transient(marks.error().reason)) << marks.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+}
+
 TEST(KafkaConsumer, ResumesAfterACloseExactlyAtTheStoredOffset) {
   const std::string topic = fresh_topic(1);
   const std::string group = unique_name("it-group");

@@ -70,6 +70,7 @@ TEST(Metrics, ExportsEveryDeclaredFamily) {
                            "imgpipe_partition_lag",
                            "imgpipe_consumer_lag",
                            "imgpipe_last_commit_progress_timestamp_seconds",
+                           "imgpipe_dead_letter_topic_records",
                            "imgpipe_stage_seconds"}) {
     EXPECT_NE(text.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
   }

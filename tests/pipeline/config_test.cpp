@@ -118,6 +118,23 @@ TEST(LoadConfig, RejectsAnEndpointWithoutScheme) {
   EXPECT_NE(config.error().message.find("s3.endpoint: must start with http://"), std::string::npos);
 }
 
+// Integration tests lower it to see imgpipe_dead_letter_topic_records within a second.
+TEST(LoadConfig, ReadsTheDeadLetterTopicIntervalWithinItsBounds) {
+  auto defaults = load_config_text("", environment(kCredentials));
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->metrics.dlq_interval_ms, 30000);
+  auto env = kCredentials;
+  env["IMGPIPE_METRICS_DLQ_INTERVAL_MS"] = "500";
+  auto lowered = load_config_text("", environment(env));
+  ASSERT_TRUE(lowered.ok());
+  EXPECT_EQ(lowered->metrics.dlq_interval_ms, 500);
+  auto too_low = load_config_text("metrics:\n  dlq_interval_ms: 10\n", environment(kCredentials));
+  ASSERT_FALSE(too_low.ok());
+  EXPECT_NE(too_low.error().message.find("metrics.dlq_interval_ms: must be between 100 and"),
+            std::string::npos)
+      << too_low.error().message;
+}
+
 TEST(LoadConfig, ReportsBrokenYaml) {
   auto config = load_config_text("pipeline: [unclosed", environment(kCredentials));
   ASSERT_FALSE(config.ok());
