@@ -129,7 +129,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="imgpipe-prometheus-"))
     env.update({"IMGPIPE_SOURCE_BUCKET": source, "IMGPIPE_TARGET_BUCKET": target,
                 "IMGPIPE_KAFKA_GROUP": f"imgpipe-prom-{run_id}", "IMGPIPE_WORKERS": "2",
-                "IMGPIPE_HTTP_LISTEN": f"127.0.0.1:{worker_port}"})
+                "IMGPIPE_HTTP_LISTEN": f"127.0.0.1:{worker_port}",
+                # The dead-letter topic's record count every second, not every 30.
+                "IMGPIPE_METRICS_DLQ_INTERVAL_MS": "1000"})
     subprocess.run([args.binary, "setup"], env=env, check=True, capture_output=True)
     kafka_io.start_group_at_end(env["IMGPIPE_KAFKA_BROKERS"], env["IMGPIPE_KAFKA_GROUP"],
                                 env["IMGPIPE_KAFKA_TOPIC"])
