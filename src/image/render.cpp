@@ -21,6 +21,9 @@ std::string vips_message(const vips::VError& error) {
   vips_error_clear();
   std::replace(message.begin(), message.end(), '\n', ' ');
   while (!message.empty() && message.back() == ' ') message.pop_back();
+  // Some loaders fail after reporting the cause only as a warning (libpng on a
+  // broken IHDR), leaving libvips' error buffer empty.
+  if (message.empty()) return "libvips failed without saying why (a loader warning may say more)";
   return message;
 }
 

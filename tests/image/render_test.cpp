@@ -529,6 +529,17 @@ TEST(RenderRejects, ATruncatedJpegAsDecodeFailed) {
   expect_rejected(corpus::truncated_jpeg(), Reason::decode_failed);
 }
 
+// Found by tests/fuzz/render_fuzzer: libpng reports a broken IHDR (unknown
+// compression and filter methods, stale CRC) as a warning, and libvips fails
+// with an empty error buffer; the rejection must still say why.
+TEST(RenderRejects, APngWithAnImpossibleHeaderAsDecodeFailedWithAMessage) {
+  std::string png = corpus::one_by_one_png();
+  ASSERT_EQ(png.substr(12, 4), "IHDR");
+  png[26] = 1;  // compression method: only 0 exists
+  png[27] = 3;  // filter method: only 0 exists
+  expect_rejected(png, Reason::decode_failed);
+}
+
 TEST(RenderRejects, AZeroByteFileAsEmptyObject) {
   expect_rejected(corpus::zero_bytes(), Reason::empty_object);
 }
