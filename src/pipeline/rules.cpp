@@ -30,6 +30,17 @@ std::pair<std::string, std::string> fixed_ends(const std::string& key_template) 
   return {key_template.substr(0, open), key_template.substr(close + 1)};
 }
 
+// "{dir}/{name}" for a key without a directory gives "/name": a leading '/'
+// and empty segments are dropped.
+std::string drop_empty_segments(const std::string& key) {
+  std::string cleaned;
+  for (char c : key) {
+    if (c == '/' && (cleaned.empty() || cleaned.back() == '/')) continue;
+    cleaned += c;
+  }
+  return cleaned;
+}
+
 }  // namespace
 
 bool matches(const Match& match, const ObjectRef& object) {
@@ -70,13 +81,7 @@ std::string render_key(const std::string& key_template, const KeyParts& parts) {
     }
     out += key_template[i++];
   }
-  // "{dir}/{name}" for a key without a directory gives "/name": drop empty segments.
-  std::string cleaned;
-  for (char c : out) {
-    if (c == '/' && (cleaned.empty() || cleaned.back() == '/')) continue;
-    cleaned += c;
-  }
-  return cleaned;
+  return drop_empty_segments(out);
 }
 
 std::vector<std::string> unknown_placeholders(const std::string& key_template) {
@@ -106,7 +111,9 @@ bool could_retrigger(const Output& output, const Match& match) {
       key_template.replace(at, 8, image::format_extension(format));
     }
   }
-  const auto [head, tail] = fixed_ends(key_template);
+  // The fixed ends as render_key() writes them (found by tests/fuzz: "/{key}"
+  // writes "{key}", which a prefix match takes again).
+  const auto [head, tail] = fixed_ends(drop_empty_segments(key_template));
   const bool templated = key_template.find('{') != std::string::npos;
   if (!match.prefix.empty()) {
     const bool compatible =

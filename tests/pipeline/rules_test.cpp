@@ -102,6 +102,16 @@ TEST(CouldRetrigger, NotWhenTheFixedPrefixDiffers) {
       << "{key} may start with uploads/";
 }
 
+// Found by tests/fuzz/key_template_fuzzer: "/{key}" and "//uploads/{key}" are
+// written without their empty segments, so they land where the match looks.
+TEST(CouldRetrigger, SeesTheKeyRenderKeyWritesNotTheTemplatesEmptySegments) {
+  const Match uploads{.bucket = "raw", .prefix = "uploads/"};
+  EXPECT_EQ(render_key("/{key}", {.key = "uploads/a.jpg"}), "uploads/a.jpg");
+  EXPECT_TRUE(could_retrigger(output_to("raw", "/{key}"), uploads));
+  EXPECT_TRUE(could_retrigger(output_to("raw", "//uploads//{name}.jpg"), uploads));
+  EXPECT_FALSE(could_retrigger(output_to("raw", "/thumbs/{key}"), uploads));
+}
+
 TEST(CouldRetrigger, NotWhenTheOutputFormatExtensionCannotMatchTheSuffix) {
   EXPECT_FALSE(could_retrigger(output_to("raw", "t/{name}.{format}", "webp"),
                                Match{.bucket = "raw", .suffix = ".jpg"}));
