@@ -17,7 +17,7 @@ include mk/k8s.mk
 include mk/image.mk
 include mk/faults.mk
 
-.PHONY: help deps build build-asan unit-test integration-test test-prometheus test-demo test demo bench format lint clean
+.PHONY: help deps build build-asan unit-test integration-test test-prometheus test-demo fuzz fuzz-short test demo bench format lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort | column -t -s $$'\t'
@@ -59,8 +59,15 @@ test-prometheus: build stack-up ## alert rules' unit tests (promtool), then ever
 test-demo: build stack-up ## make demo on buckets of its own, then its HTML contact sheet checked in headless Chromium against the buckets
 	@source $(STACK_ENV) && "$$(tests/faults/venv.sh)" tests/demo/check_report.py --binary $(abspath $(BUILD_DIR))/src/cli/imgpipe
 
-test: ## every test: unit (sanitized), integration (real stack, MinIO and versitygw), rules and dashboard on Prometheus, the demo's contact sheet in Chromium, short fault suite, container image, Kubernetes manifests, lint
+fuzz: deps ## libFuzzer harnesses (tests/fuzz) under ASan/UBSan, FUZZ_SECONDS each (default 360: 30 min for all five); corpus kept in $(IMGPIPE_CACHE)/fuzz
+	@scripts/fuzz.sh
+
+fuzz-short: deps ## each fuzzer for 20 s from its seeds, regression inputs and cached corpus (part of make test)
+	@FUZZ_SECONDS=20 scripts/fuzz.sh
+
+test: ## every test: unit (sanitized), fuzzers briefly, integration (real stack, MinIO and versitygw), rules and dashboard on Prometheus, the demo's contact sheet in Chromium, short fault suite, container image, Kubernetes manifests, lint
 	@$(MAKE) --no-print-directory unit-test
+	@$(MAKE) --no-print-directory fuzz-short
 	@$(MAKE) --no-print-directory integration-test
 	@$(MAKE) --no-print-directory test-prometheus
 	@$(MAKE) --no-print-directory test-demo
@@ -86,4 +93,4 @@ lint: build ## clang-format check and clang-tidy (.clang-tidy) over src/
 	@echo "clang-tidy: clean"
 
 clean: ## remove build folders (the stack keeps its data: make stack-clean)
-	@rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)
+	@rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) build-fuzz

@@ -12,7 +12,15 @@ if(IMGPIPE_WERROR)
   endif()
 endif()
 
-if(IMGPIPE_SANITIZE)
+if(IMGPIPE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "IMGPIPE_FUZZ needs clang (libFuzzer): -DCMAKE_CXX_COMPILER=clang++-14")
+  endif()
+  # Coverage feedback from every imgpipe library, not only from the harness.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=address,undefined)
+elseif(IMGPIPE_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   add_link_options(-fsanitize=address,undefined)
 endif()
@@ -48,3 +56,15 @@ function(imgpipe_test name)
 endfunction()
 
 include(GoogleTest)
+
+# imgpipe_fuzzer(<name> SOURCES ... [DEPS ...])
+# A libFuzzer binary (IMGPIPE_FUZZ builds only), part of the `fuzzers` target.
+function(imgpipe_fuzzer name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/tests)
+  target_compile_options(${name} PRIVATE ${IMGPIPE_WARNINGS})
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  add_dependencies(fuzzers ${name})
+endfunction()

@@ -27,6 +27,8 @@ readonly APT_PACKAGES=(
   # make test-prometheus; the demo contact sheet's browser test (tests/demo)
   prometheus
   chromium chromium-driver
+  # make fuzz / fuzz-short: libFuzzer (tests/fuzz)
+  clang-14 libclang-rt-14-dev
 )
 readonly GO_MIN_MINOR=24          # go 1.24
 readonly GO_AUTO_SWITCH_MINOR=21  # go 1.21+ can fetch a newer toolchain itself
