@@ -14,13 +14,16 @@ timeout_s="${FUZZ_TIMEOUT:-10}"
 rss_mb="${FUZZ_RSS_MB:-2048}"
 build="${FUZZ_BUILD_DIR:-build-fuzz}"
 cache="${IMGPIPE_CACHE:-$HOME/.cache/imgpipe}/fuzz"
-all=(events_fuzzer config_fuzzer s3_xml_fuzzer key_template_fuzzer render_fuzzer)
-fuzzers=("$@")
-[[ ${#fuzzers[@]} -gt 0 ]] || fuzzers=("${all[@]}")
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++-14 -DIMGPIPE_FUZZ=ON >/dev/null
 cmake --build "$build" --target fuzzers -j "$(nproc)"
+
+# Every harness tests/fuzz/CMakeLists.txt declares, unless named.
+fuzzers=("$@")
+if [[ ${#fuzzers[@]} -eq 0 ]]; then
+  for binary in "$build"/tests/fuzz/*_fuzzer; do fuzzers+=("$(basename "$binary")"); done
+fi
 
 seeds="$build/seeds"
 rm -rf "$seeds"

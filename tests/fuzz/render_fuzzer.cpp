@@ -21,9 +21,7 @@ struct Defaults {
   image::Limits limits;
 
   Defaults() {
-    pipeline::Config config;
-    config.pipeline.source_bucket = "raw";
-    config.pipeline.target_bucket = "processed";
+    const pipeline::Config config;  // no rules: the default one, from pipeline.*
     recipe = config.effective_rules().at(0).outputs.at(0).recipe;
     limits = config.limits();
   }

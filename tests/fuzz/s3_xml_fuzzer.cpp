@@ -17,10 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(!error.message.empty());
   }
   (void)is_error_document(body);
-  auto page = parse_list_objects_xml(body);
-  if (page && page->is_truncated) {
-    (void)page->next_continuation_token.size();
-  }
+  (void)parse_list_objects_xml(body);
   for (std::string_view element : xml_elements(body, "Key")) {
     // <Key/> yields an empty view of nothing; every other one points into the body.
     FUZZ_CHECK(element.empty() || (element.data() >= body.data() &&
