@@ -17,7 +17,7 @@ FROM ${DEBIAN_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
-      librdkafka-dev libvips-dev libcurl4-openssl-dev nlohmann-json3-dev \
+      librdkafka-dev libssl-dev libvips-dev libcurl4-openssl-dev nlohmann-json3-dev \
       libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev \
       libcpp-httplib-dev libgtest-dev libgmock-dev libjemalloc-dev zlib1g-dev \
       mate-backgrounds colord-data python3 libimage-exiftool-perl \

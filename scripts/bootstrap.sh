@@ -18,7 +18,7 @@ set -euo pipefail
 
 readonly APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  librdkafka-dev libvips-dev libcurl4-openssl-dev nlohmann-json3-dev
+  librdkafka-dev libssl-dev libvips-dev libcurl4-openssl-dev nlohmann-json3-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev clang-format clang-tidy
   mate-backgrounds colord-data zlib1g-dev libjemalloc-dev libjemalloc2

@@ -28,6 +28,10 @@ int run_show_config(const CommonOptions& common, bool reference) {
       if (setting.min != setting.max) {
         std::cout << " (" << setting.min << "–" << setting.max << ")";
       }
+      if (setting.secret) {
+        std::cout << "; or `" << setting.env
+                  << "_FILE` names a file holding it, readable by its owner (and group) only";
+      }
       if (!setting.choices.empty()) {
         std::cout << (setting.is_list() ? "; a list (comma-separated in the environment) of: "
                                         : "; one of: ");

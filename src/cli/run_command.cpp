@@ -54,6 +54,7 @@ int run_worker(const CommonOptions& common) {
   if (!config) return 2;
   // load_config() accepted only names parse_log_level() knows.
   observe::init_logging(observe::parse_log_level(config->log_level).value_or(spdlog::level::info));
+  warn_about_connection_settings(*config);
   image::Runtime vips("imgpipe");
 
   s3::Client store(s3_options(*config));
@@ -61,6 +62,12 @@ int run_worker(const CommonOptions& common) {
   // Health asks the bucket of the first rule: the one the worker reads most.
   pipeline::ProbedStoreHealth health(probe_store, config->effective_rules().front().match.bucket);
   health.refresh();
+  if (std::string detail; !health.reachable(&detail)) {
+    // The worker stays up (not ready) and probes on: an outage may end, a
+    // certificate or credential be fixed.
+    observe::log_fields(spdlog::level::err, "cannot reach the object store",
+                        {{"s3", config->s3.endpoint}, {"error", detail}});
+  }
   health.start_probing(std::chrono::seconds(1));
   auto producer = kafka::Producer::create(kafka_connection(*config));
   if (!producer) {
@@ -94,11 +101,19 @@ int run_worker(const CommonOptions& common) {
 
   kafka::EventSource& source = *consumer.value();
   publish_build_info();
+  // Not ready names every cause, "kafka: tls_failed: ...; s3: access_denied: ...".
   auto server = observe::StatusServer::start(config->http_listen, [&] {
-    if (!source.joined()) return observe::Readiness{false, "kafka: consumer group not joined yet"};
-    std::string detail;
-    if (!health.reachable(&detail)) return observe::Readiness{false, "s3: " + detail};
-    return observe::Readiness{true, ""};
+    std::string causes;
+    if (!source.joined()) {
+      const auto problem = kafka::last_connection_problem();
+      causes = problem
+                   ? "kafka: " + std::string(reason_name(problem->reason)) + ": " + problem->message
+                   : "kafka: consumer group not joined yet";
+    }
+    if (std::string detail; !health.reachable(&detail)) {
+      causes += (causes.empty() ? "s3: " : "; s3: ") + detail;
+    }
+    return observe::Readiness{causes.empty(), causes};
   });
   if (!server) {
     observe::log_fields(spdlog::level::critical, "cannot start the HTTP port",

@@ -110,6 +110,7 @@ int run_setup(const CommonOptions& common, int partitions_override) {
   observe::init_logging(spdlog::level::warn, false);
   auto config = load_or_report(common);
   if (!config) return 2;
+  warn_about_connection_settings(*config);
   const int partitions = partitions_override > 0 ? partitions_override : config->kafka.partitions;
 
   // Every bucket a rule reads from gets the notification; every bucket an

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "image/runtime.h"
+#include "observe/log.h"
 #include "observe/metrics.h"
 #include "pipeline/lag_recorder.h"
 
@@ -29,6 +30,8 @@ s3::ClientOptions s3_options(const pipeline::Config& config) {
   options.path_style = config.s3.path_style;
   options.connect_timeout_ms = config.s3.connect_timeout_ms;
   options.request_timeout_ms = config.s3.request_timeout_ms;
+  options.ca_file = config.s3.ca_file;
+  options.insecure_skip_tls_verify = config.s3.insecure_skip_tls_verify;
   return options;
 }
 
@@ -41,6 +44,10 @@ kafka::Connection kafka_connection(const pipeline::Config& config) {
   if (!kafka.sasl_password.empty()) connection.properties["sasl.password"] = kafka.sasl_password;
   if (!kafka.ssl_ca_location.empty())
     connection.properties["ssl.ca.location"] = kafka.ssl_ca_location;
+  if (kafka.insecure_skip_tls_verify) {
+    connection.properties["enable.ssl.certificate.verification"] = "false";
+    connection.properties["ssl.endpoint.identification.algorithm"] = "none";
+  }
   return connection;
 }
 
@@ -66,6 +73,31 @@ pipeline::WorkerOptions worker_options(const pipeline::Config& config) {
   options.max_in_flight = config.effective_max_in_flight();
   options.shutdown_grace = std::chrono::milliseconds(config.pipeline.shutdown_grace_ms);
   return options;
+}
+
+void warn_about_connection_settings(const pipeline::Config& config) {
+  if (config.kafka.sasl_mechanism.rfind("SCRAM-", 0) == 0 && kafka::scram_fails_on_kafka4()) {
+    observe::log_fields(
+        spdlog::level::warn,
+        "this librdkafka cannot log in with SCRAM to Kafka 4.0 or newer (the broker rejects its "
+        "client nonce as invalid credentials; fixed in librdkafka 2.6.1): with such brokers use "
+        "SASL PLAIN over TLS, or the container image",
+        {{"librdkafka", kafka::library_version()}, {"setting", "kafka.sasl_mechanism"}});
+  }
+  const auto warn = [](const char* setting, const std::string& what) {
+    observe::log_fields(spdlog::level::warn,
+                        "TLS certificate verification is OFF: anyone between this worker and " +
+                            what + " can read and change the traffic and steal its credentials",
+                        {{"setting", setting}});
+  };
+  const bool kafka_tls =
+      config.kafka.security_protocol == "ssl" || config.kafka.security_protocol == "sasl_ssl";
+  if (config.kafka.insecure_skip_tls_verify && kafka_tls) {
+    warn("kafka.insecure_skip_tls_verify", "the brokers");
+  }
+  if (config.s3.insecure_skip_tls_verify && config.s3.endpoint.rfind("https://", 0) == 0) {
+    warn("s3.insecure_skip_tls_verify", "the object store");
+  }
 }
 
 std::optional<pipeline::Config> load_or_report(const CommonOptions& common) {

@@ -23,6 +23,11 @@ const char* version_text();
 // imgpipe_build_info in the metrics `/metrics` serves.
 void publish_build_info();
 
+// Logs a warning for every TLS connection whose certificate check is turned
+// off (kafka.insecure_skip_tls_verify, s3.insecure_skip_tls_verify), and for
+// SCRAM with a librdkafka that Kafka 4 brokers refuse (scram_fails_on_kafka4).
+void warn_about_connection_settings(const pipeline::Config& config);
+
 // Loads the configuration; on failure prints every problem and returns nullopt.
 std::optional<pipeline::Config> load_or_report(const CommonOptions& common);
 

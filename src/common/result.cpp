@@ -22,6 +22,8 @@ std::string_view reason_name(Reason reason) {
     case Reason::invalid_config: return "invalid_config";
     case Reason::unavailable: return "unavailable";
     case Reason::timeout: return "timeout";
+    case Reason::tls_failed: return "tls_failed";
+    case Reason::authentication_failed: return "authentication_failed";
     case Reason::kafka_error: return "kafka_error";
     case Reason::cancelled: return "cancelled";
     case Reason::internal: return "internal";
@@ -33,6 +35,8 @@ bool is_transient(Reason reason) {
   switch (reason) {
     case Reason::unavailable:
     case Reason::timeout:
+    case Reason::tls_failed:
+    case Reason::authentication_failed:
     case Reason::kafka_error: return true;
     default: return false;
   }

@@ -37,9 +37,14 @@ enum class Reason {
   // Conditions that may clear up on their own.
   unavailable,  // connection refused/reset, DNS, 5xx, 503 SlowDown
   timeout,      // a request or operation ran out of time
-  kafka_error,  // broker-side error from librdkafka
-  cancelled,    // shutdown or a lost partition aborted a request under way (not a failure)
-  internal,     // a bug: should not happen; stays last (code iterates up to it)
+  // The connection itself is refused on security grounds: an operator must act
+  // (CA bundle, certificate, credentials), but nothing is wrong with the data,
+  // so work waits instead of being dead-lettered.
+  tls_failed,             // certificate not trusted, expired, wrong host, handshake failed
+  authentication_failed,  // the broker refused the SASL credentials
+  kafka_error,            // broker-side error from librdkafka
+  cancelled,  // shutdown or a lost partition aborted a request under way (not a failure)
+  internal,   // a bug: should not happen; stays last (code iterates up to it)
 };
 
 // Stable snake_case name used in logs, metrics labels and --help text.

@@ -1,8 +1,10 @@
 #include "pipeline/config.h"
 
+#include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -118,6 +120,10 @@ std::vector<Setting> declare_settings() {
       text("kafka.ssl_ca_location", "IMGPIPE_KAFKA_SSL_CA_LOCATION",
            "CA certificates file for TLS to the brokers; empty: the system's",
            [](Config& c) -> std::string& { return c.kafka.ssl_ca_location; }),
+      flag("kafka.insecure_skip_tls_verify", "IMGPIPE_KAFKA_INSECURE_SKIP_TLS_VERIFY",
+           "Accept any broker certificate (no CA or host name check): testing only, logged as "
+           "a warning at every start",
+           [](Config& c) -> bool& { return c.kafka.insecure_skip_tls_verify; }),
       number(
           "kafka.partitions", "IMGPIPE_KAFKA_PARTITIONS", "Partitions of the topic setup creates",
           [](Config& c) -> int& { return c.kafka.partitions; }, 1, 10000),
@@ -150,6 +156,14 @@ std::vector<Setting> declare_settings() {
       number(
           "s3.request_timeout_ms", "IMGPIPE_S3_REQUEST_TIMEOUT_MS", "Whole-request timeout",
           [](Config& c) -> int& { return c.s3.request_timeout_ms; }, 1000, 3600000),
+      text("s3.ca_file", "IMGPIPE_S3_CA_FILE",
+           "CA certificates file (PEM) an https endpoint's certificate must chain to; empty: the "
+           "system's",
+           [](Config& c) -> std::string& { return c.s3.ca_file; }),
+      flag("s3.insecure_skip_tls_verify", "IMGPIPE_S3_INSECURE_SKIP_TLS_VERIFY",
+           "Accept any certificate from an https endpoint (no CA or host name check): testing "
+           "only, logged as a warning at every start",
+           [](Config& c) -> bool& { return c.s3.insecure_skip_tls_verify; }),
       text(
           "s3.notify_arn", "IMGPIPE_NOTIFY_ARN",
           "Notification target ARN that setup puts on the source bucket",
@@ -467,6 +481,50 @@ struct Loader {
   }
 };
 
+// A secret setting given as a file (<ENV>_FILE, the container convention):
+// the file's content without a trailing newline. A file every user may read
+// is refused: the secret would not be one.
+void read_secret_file(const Setting& setting, const Environment& environment, Loader& loader) {
+  const std::string variable = setting.env + "_FILE";
+  const auto path = environment(variable);
+  if (!path || path->empty()) return;
+  auto& problems = loader.problems;
+  if (auto direct = environment(setting.env); direct && !direct->empty()) {
+    problems.push_back(setting.path + ": set either " + setting.env + " or " + variable +
+                       ", not both");
+    return;
+  }
+  struct stat status {};
+  if (::stat(path->c_str(), &status) != 0 || !S_ISREG(status.st_mode)) {
+    problems.push_back(setting.path + ": " + variable + " names '" + *path +
+                       "', which is not a readable file");
+    return;
+  }
+  if ((status.st_mode & S_IROTH) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(status.st_mode & 07777));
+    problems.push_back(setting.path + ": " + variable + " names '" + *path +
+                       "', which every user may read (mode " + mode +
+                       "); make it readable by its owner (and group) only, e.g. chmod 0600, or "
+                       "defaultMode 0440 on a Kubernetes Secret volume");
+    return;
+  }
+  std::ifstream file(*path, std::ios::binary);
+  std::stringstream content;
+  content << file.rdbuf();
+  std::string secret = content.str();
+  if (!file) {
+    problems.push_back(setting.path + ": " + variable + ": '" + *path + "' cannot be read");
+    return;
+  }
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.empty()) {
+    problems.push_back(setting.path + ": " + variable + ": '" + *path + "' is empty");
+    return;
+  }
+  loader.apply(setting, secret, " (" + variable + ")");
+}
+
 Result<Config> load(const std::optional<std::string>& yaml, const Environment& environment,
                     Use use) {
   Loader loader;
@@ -487,6 +545,7 @@ Result<Config> load(const std::optional<std::string>& yaml, const Environment& e
     if (auto value = environment(setting.env)) {
       loader.apply(setting, *value, " (environment " + setting.env + ")");
     }
+    if (setting.secret) read_secret_file(setting, environment, loader);
   }
   return loader.finish();
 }

@@ -32,6 +32,7 @@ struct KafkaSettings {
   std::string sasl_username;
   std::string sasl_password;
   std::string ssl_ca_location;  // CA bundle file; empty: the system's
+  bool insecure_skip_tls_verify = false;
   int partitions = 6;
   int replication = 1;
   int session_timeout_ms = 10000;
@@ -45,6 +46,8 @@ struct S3Settings {
   bool path_style = true;
   int connect_timeout_ms = 3000;
   int request_timeout_ms = 60000;
+  std::string ca_file;  // CA bundle file for https endpoints; empty: the system's
+  bool insecure_skip_tls_verify = false;
   std::string notify_arn = "arn:minio:sqs::PRIMARY:kafka";
   std::string notifications = "bucket";  // choices: in the settings table
   std::string event_keys = "detect";     // events::key_encoding_names()
@@ -125,7 +128,9 @@ Environment process_environment();
 // S3 connection settings.
 enum class Use { worker, local };
 
-// Loads defaults < file (when path non-empty) < environment. Error:
+// Loads defaults < file (when path non-empty) < environment. A secret setting
+// may instead be read from the file named by <its env variable>_FILE, which
+// must not be readable by every user. Error:
 // invalid_config with every problem, one per line.
 Result<Config> load_config(const std::string& path, const Environment& environment,
                            Use use = Use::worker);

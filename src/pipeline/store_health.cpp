@@ -25,8 +25,10 @@ void ProbedStoreHealth::refresh() {
   {
     std::lock_guard lock(mutex_);
     reachable_ = up;
-    detail_ =
-        exists.ok() ? (up ? "" : "bucket " + bucket_ + " does not exist") : exists.error().message;
+    // With the reason first: "tls_failed: curl: SSL peer certificate ...".
+    detail_ = exists.ok()
+                  ? (up ? "" : "bucket " + bucket_ + " does not exist")
+                  : std::string(reason_name(exists.error().reason)) + ": " + exists.error().message;
   }
   observe::Metrics::global().store_reachable.unlabelled().set(up ? 1 : 0);
 }

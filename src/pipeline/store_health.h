@@ -21,7 +21,8 @@ namespace imgpipe::pipeline {
 class StoreHealth {
  public:
   virtual ~StoreHealth() = default;
-  // The last known answer: true when the store answered. `detail` says why not.
+  // The last known answer: true when the store answered. `detail` says why
+  // not, starting with the reason code of a failed request ("tls_failed: ...").
   virtual bool reachable(std::string* detail = nullptr) = 0;
 };
 

@@ -84,6 +84,8 @@ TransportOptions transport_options(const ClientOptions& options) {
   transport.secret_key = options.secret_key;
   transport.connect_timeout_ms = options.connect_timeout_ms;
   transport.request_timeout_ms = options.request_timeout_ms;
+  transport.ca_file = options.ca_file;
+  transport.insecure_skip_tls_verify = options.insecure_skip_tls_verify;
   return transport;
 }
 

@@ -34,6 +34,8 @@ struct ClientOptions {
   bool path_style = true;  // false: virtual-host style, bucket.host
   long connect_timeout_ms = 3000;
   long request_timeout_ms = 60000;
+  std::string ca_file;                    // see TransportOptions
+  bool insecure_skip_tls_verify = false;  // see TransportOptions
 };
 
 // Checks what the Client would otherwise reject on every call (the endpoint).

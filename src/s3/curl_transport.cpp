@@ -328,6 +328,10 @@ Result<HttpResponse> CurlTransport::perform(const HttpRequest& request) {
         .set(CURLOPT_XFERINFOFUNCTION, &abort_when_stopped)
         .set(CURLOPT_XFERINFODATA, const_cast<void*>(static_cast<const void*>(&request.stop)));
   }
+  if (!options_.ca_file.empty()) opts.set(CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (options_.insecure_skip_tls_verify) {
+    opts.set(CURLOPT_SSL_VERIFYPEER, 0L).set(CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   if (sign) {
     opts.set(CURLOPT_AWS_SIGV4, sigv4.c_str())
         .set(CURLOPT_USERNAME, options_.access_key.c_str())
@@ -413,8 +417,16 @@ Reason reason_for_curl_code(int code) {
     case CURLE_READ_ERROR:
     case CURLE_WRITE_ERROR:
     case CURLE_ABORTED_BY_CALLBACK: return Reason::internal;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS: return Reason::tls_failed;
     default:
-      // Resolve, connect, send, receive, TLS, rewind and protocol errors: the
+      // Resolve, connect, send, receive, rewind and protocol errors: the
       // server or the network, which may recover.
       return Reason::unavailable;
   }

@@ -29,6 +29,11 @@ struct TransportOptions {
   long low_speed_limit_bytes = 1024;
   long low_speed_time_s = 15;
   std::size_t max_idle_handles = 64;  // pooled handles beyond this are closed
+  // HTTPS: the server's certificate must chain to a CA in this PEM file (empty:
+  // the system's CAs) and name the endpoint's host. Never falls back to plain
+  // HTTP: a failed handshake or verification is tls_failed.
+  std::string ca_file;
+  bool insecure_skip_tls_verify = false;  // no certificate or host check (testing only)
 };
 
 class CurlTransport final : public HttpTransport {

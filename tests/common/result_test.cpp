@@ -21,6 +21,10 @@ TEST(Reason, OnlyNetworkAndBrokerConditionsAreTransient) {
   EXPECT_TRUE(is_transient(Reason::unavailable));
   EXPECT_TRUE(is_transient(Reason::timeout));
   EXPECT_TRUE(is_transient(Reason::kafka_error));
+  // A refused certificate or password is fixed by an operator, not by the
+  // data: the work waits for it instead of being dead-lettered.
+  EXPECT_TRUE(is_transient(Reason::tls_failed));
+  EXPECT_TRUE(is_transient(Reason::authentication_failed));
   EXPECT_FALSE(is_transient(Reason::object_missing));
   EXPECT_FALSE(is_transient(Reason::not_an_image));
   EXPECT_FALSE(is_transient(Reason::access_denied));

@@ -1,10 +1,14 @@
 #include "pipeline/config.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <vector>
 
 #include "observe/log.h"
 
@@ -350,6 +354,90 @@ TEST(Config, TheSafetyLimitsDefaultToImageLimits) {
   EXPECT_EQ(limits.allowed_formats, expected.allowed_formats);
   EXPECT_EQ(limits.fail_on, expected.fail_on);
   EXPECT_EQ(expected.allowed_formats.size(), image::format_names().size());
+}
+
+}  // namespace
+}  // namespace imgpipe::pipeline
+
+namespace imgpipe::pipeline {
+namespace {
+
+// A file in a fresh temporary folder, removed with it.
+class SecretFile {
+ public:
+  SecretFile(const std::string& content, std::filesystem::perms mode) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "imgpipe-secret-XXXXXX");
+    folder_ = ::mkdtemp(pattern.data());
+    path_ = folder_ / "secret";
+    std::ofstream(path_, std::ios::binary) << content;
+    std::filesystem::permissions(path_, mode);
+  }
+  ~SecretFile() { std::filesystem::remove_all(folder_); }
+  SecretFile(const SecretFile&) = delete;
+  SecretFile& operator=(const SecretFile&) = delete;
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path folder_, path_;
+};
+
+using std::filesystem::perms;
+
+TEST(LoadConfig, ReadsASecretFromTheFileItsFileVariableNames) {
+  const SecretFile secret("s3cr3t-from-file\n", perms::owner_read | perms::group_read);
+  auto config = load_config_text("", environment({{"IMGPIPE_S3_ACCESS_KEY", "key"},
+                                                  {"IMGPIPE_S3_SECRET_KEY_FILE", secret.path()}}));
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->s3.secret_key, "s3cr3t-from-file") << "without the trailing newline";
+}
+
+TEST(LoadConfig, RefusesASecretFileEveryUserMayRead) {
+  const SecretFile secret("s3cr3t-from-file", perms::owner_read | perms::owner_write |
+                                                  perms::group_read | perms::others_read);
+  auto config = load_config_text("", environment({{"IMGPIPE_S3_ACCESS_KEY", "key"},
+                                                  {"IMGPIPE_S3_SECRET_KEY_FILE", secret.path()}}));
+  ASSERT_FALSE(config.ok());
+  const auto& message = config.error().message;
+  EXPECT_NE(message.find("s3.secret_key: IMGPIPE_S3_SECRET_KEY_FILE names '" + secret.path() +
+                         "', which every user may read (mode 0644)"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("s3cr3t"), std::string::npos) << "the secret is never in a message";
+}
+
+TEST(LoadConfig, RefusesASecretGivenTwiceOrAMissingOrEmptySecretFile) {
+  const SecretFile empty("\n", perms::owner_read);
+  const std::vector<std::pair<std::map<std::string, std::string>, std::string>> cases = {
+      {{{"IMGPIPE_KAFKA_SASL_PASSWORD", "a"}, {"IMGPIPE_KAFKA_SASL_PASSWORD_FILE", empty.path()}},
+       "kafka.sasl_password: set either IMGPIPE_KAFKA_SASL_PASSWORD or "
+       "IMGPIPE_KAFKA_SASL_PASSWORD_FILE, not both"},
+      {{{"IMGPIPE_KAFKA_SASL_PASSWORD_FILE", "/nonexistent/password"}},
+       "kafka.sasl_password: IMGPIPE_KAFKA_SASL_PASSWORD_FILE names '/nonexistent/password', "
+       "which is not a readable file"},
+      {{{"IMGPIPE_KAFKA_SASL_PASSWORD_FILE", empty.path()}},
+       "kafka.sasl_password: IMGPIPE_KAFKA_SASL_PASSWORD_FILE: '" + empty.path() + "' is empty"},
+  };
+  for (const auto& [variables, expected] : cases) {
+    auto env = kCredentials;
+    env.insert(variables.begin(), variables.end());
+    auto config = load_config_text("", environment(env));
+    ASSERT_FALSE(config.ok()) << expected;
+    EXPECT_NE(config.error().message.find(expected), std::string::npos) << config.error().message;
+  }
+}
+
+TEST(LoadConfig, TlsVerificationIsOnUnlessTurnedOffExplicitly) {
+  auto defaults = load_config_text("", environment(kCredentials));
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_FALSE(defaults->s3.insecure_skip_tls_verify);
+  EXPECT_FALSE(defaults->kafka.insecure_skip_tls_verify);
+  auto env = kCredentials;
+  env["IMGPIPE_S3_CA_FILE"] = "/etc/imgpipe/ca.pem";
+  env["IMGPIPE_S3_INSECURE_SKIP_TLS_VERIFY"] = "true";
+  auto changed = load_config_text("", environment(env));
+  ASSERT_TRUE(changed.ok()) << changed.error().message;
+  EXPECT_EQ(changed->s3.ca_file, "/etc/imgpipe/ca.pem");
+  EXPECT_TRUE(changed->s3.insecure_skip_tls_verify);
 }
 
 }  // namespace

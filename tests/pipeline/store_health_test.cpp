@@ -27,7 +27,7 @@ TEST(StoreHealth, AnswersWhatTheLastProbeFound) {
   health.refresh();
   std::string detail;
   EXPECT_FALSE(health.reachable(&detail));
-  EXPECT_EQ(detail, "connection refused");
+  EXPECT_EQ(detail, "unavailable: connection refused");
   health.refresh();
   EXPECT_TRUE(health.reachable(&detail));
   EXPECT_EQ(detail, "");

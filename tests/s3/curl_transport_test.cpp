@@ -211,6 +211,26 @@ TEST(CurlTransport, refused_connection_is_unavailable) {
   EXPECT_NE(response.error().message.find("GET http://127.0.0.1:"), std::string::npos);
 }
 
+// An https:// endpoint that answers in plain text is refused, never read as
+// plain HTTP.
+TEST(CurlTransport, https_to_a_plain_text_server_is_tls_failed) {
+  int port = 0;
+  const Socket listener = bound_socket(true, port);
+  auto served = std::async(std::launch::async, [&] {
+    Socket connection(::accept(listener.get(), nullptr, nullptr));
+    const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    ::send(connection.get(), reply.data(), reply.size(), MSG_NOSIGNAL);
+    char buffer[4096];
+    while (::recv(connection.get(), buffer, sizeof(buffer), 0) > 0) {
+    }
+  });
+  CurlTransport transport(signed_options());
+  auto response =
+      transport.perform({"GET", "https://127.0.0.1:" + std::to_string(port) + "/b/k", {}, {}});
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().reason, Reason::tls_failed) << response.error().message;
+}
+
 HttpRequest capped_get(const std::string& url, std::size_t max_bytes) {
   return HttpRequest{"GET", url, {}, {}, max_bytes};
 }
@@ -328,6 +348,13 @@ TEST(ReasonForCurlCode, timeouts_are_timeout_and_network_failures_unavailable) {
   EXPECT_EQ(reason_for_curl_code(6), Reason::unavailable);      // CURLE_COULDNT_RESOLVE_HOST
   EXPECT_EQ(reason_for_curl_code(56), Reason::unavailable);     // CURLE_RECV_ERROR
   EXPECT_EQ(reason_for_curl_code(3), Reason::invalid_request);  // CURLE_URL_MALFORMAT
+}
+
+TEST(ReasonForCurlCode, certificate_and_handshake_failures_are_tls_failed) {
+  EXPECT_EQ(reason_for_curl_code(60), Reason::tls_failed);  // CURLE_PEER_FAILED_VERIFICATION
+  EXPECT_EQ(reason_for_curl_code(35), Reason::tls_failed);  // CURLE_SSL_CONNECT_ERROR
+  EXPECT_EQ(reason_for_curl_code(77), Reason::tls_failed);  // CURLE_SSL_CACERT_BADFILE
+  EXPECT_EQ(reason_for_curl_code(58), Reason::tls_failed);  // CURLE_SSL_CERTPROBLEM
 }
 
 }  // namespace
