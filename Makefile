@@ -17,7 +17,7 @@ include mk/k8s.mk
 include mk/image.mk
 include mk/faults.mk
 
-.PHONY: help deps build build-asan unit-test integration-test test-prometheus test-demo fuzz fuzz-short test demo bench format lint clean
+.PHONY: help deps build build-asan unit-test integration-test integration-test-versitygw integration-test-secure test-prometheus test-demo fuzz fuzz-short test demo bench format lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort | column -t -s $$'\t'
@@ -37,19 +37,29 @@ unit-test: build-asan ## unit tests only, under the sanitizers; no services need
 	@cd $(ASAN_BUILD_DIR) && ctest -L unit --output-on-failure -j $(JOBS)
 
 integration-test: build stack-up ## integration tests against the local Kafka and MinIO
-	@source $(STACK_ENV) && cd $(BUILD_DIR) && ctest -L integration -E '$(VGW_ONLY_TESTS)' --output-on-failure
+	@source $(STACK_ENV) && cd $(BUILD_DIR) && ctest -L integration -E '$(VGW_ONLY_TESTS)|$(SECURE_ONLY_TESTS)' --output-on-failure
 
 # The integration tests that run on both S3 servers (docs/s3-servers.md), and
 # those that hold for one server only.
 VGW_TESTS ?= S3Integration|PipelineEndToEnd|Delivery|Backfill
 MINIO_ONLY_TESTS = notification_configuration_is_written_and_read_back
 VGW_ONLY_TESTS = on_versitygw
+# The end-to-end suite again, and what only the secure stack can show (TLS and
+# SASL refusals, secrets never printed), on a stack started with STACK_TLS=1.
+SECURE_TESTS ?= PipelineEndToEnd|SecureStack
+SECURE_ONLY_TESTS = on_secure_stack
 
 integration-test-versitygw: build ## the same integration tests on a second stack with versitygw instead of MinIO
 	@$(VGW_STACK) $(STACK_SH) up >/dev/null
 	@source $(VGW_STACK_DIR)/env && cd $(BUILD_DIR) && \
 	  ctest -L integration -R '$(VGW_TESTS)' -E '$(MINIO_ONLY_TESTS)' --output-on-failure; \
 	  rc=$$?; cd $(CURDIR) && $(VGW_STACK) $(STACK_SH) down >/dev/null; exit $$rc
+
+integration-test-secure: build ## the end-to-end and TLS/SASL integration tests on a secure stack (STACK_TLS=1, .stack-secure)
+	@$(SECURE_STACK) $(STACK_SH) up >/dev/null
+	@source $(SECURE_STACK_DIR)/env && cd $(BUILD_DIR) && \
+	  ctest -L integration -R '$(SECURE_TESTS)' -E '$(VGW_ONLY_TESTS)' --output-on-failure; \
+	  rc=$$?; cd $(CURDIR) && $(SECURE_STACK) $(STACK_SH) down >/dev/null; exit $$rc
 
 test-prometheus: build stack-up ## alert rules' unit tests (promtool), then every rule and dashboard query against a real Prometheus scraping a real worker
 	@promtool check rules deploy/prometheus/imgpipe-rules.yaml >/dev/null
@@ -65,13 +75,14 @@ fuzz: deps ## libFuzzer harnesses (tests/fuzz) under ASan/UBSan, FUZZ_SECONDS ea
 fuzz-short: deps ## each fuzzer for 20 s from its seeds, regression inputs and cached corpus (part of make test)
 	@FUZZ_SECONDS=20 scripts/fuzz.sh
 
-test: ## every test: unit (sanitized), fuzzers briefly, integration (real stack, MinIO and versitygw), rules and dashboard on Prometheus, the demo's contact sheet in Chromium, short fault suite, container image, Kubernetes manifests, lint
+test: ## every test: unit (sanitized), fuzzers briefly, integration (real stack, MinIO and versitygw, and the secure stack), rules and dashboard on Prometheus, the demo's contact sheet in Chromium, short fault suite, container image, Kubernetes manifests, lint
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory fuzz-short
 	@$(MAKE) --no-print-directory integration-test
 	@$(MAKE) --no-print-directory test-prometheus
 	@$(MAKE) --no-print-directory test-demo
 	@$(MAKE) --no-print-directory integration-test-versitygw
+	@$(MAKE) --no-print-directory integration-test-secure
 	@$(MAKE) --no-print-directory test-faults-short
 	@$(MAKE) --no-print-directory test-image
 	@$(MAKE) --no-print-directory validate-k8s

@@ -38,3 +38,19 @@ stack-versitygw-up: ## start Kafka (port 19392) and versitygw (port 7070) in .st
 
 stack-versitygw-down: ## stop the versitygw stack
 	@$(VGW_STACK) $(STACK_SH) down
+
+# The secure stack (docs/security.md): MinIO on HTTPS, Kafka on SASL_SSL with
+# SCRAM users, a private CA; on ports of its own so that it runs beside the
+# main stack. `STACK_TLS=1 make stack-up` makes the main stack a secure one.
+SECURE_STACK_DIR ?= $(CURDIR)/.stack-secure
+SECURE_STACK = STACK_DIR=$(SECURE_STACK_DIR) STACK_TLS=1 \
+               KAFKA_PORT=$(or $(SECURE_KAFKA_PORT),19492) KAFKA_CONTROLLER_PORT=$(or $(SECURE_KAFKA_CONTROLLER_PORT),19493) \
+               MINIO_PORT=$(or $(SECURE_MINIO_PORT),19400) MINIO_CONSOLE_PORT=$(or $(SECURE_MINIO_CONSOLE_PORT),19401)
+
+.PHONY: stack-secure-up stack-secure-down
+
+stack-secure-up: ## start the secure stack (Kafka SASL_SSL on 19492, MinIO HTTPS on 19400) in .stack-secure
+	@$(SECURE_STACK) $(STACK_SH) up
+
+stack-secure-down: ## stop the secure stack
+	@$(SECURE_STACK) $(STACK_SH) down

@@ -1,7 +1,10 @@
 // Readiness probe of the local Kafka broker, run by scripts/stack/stack.sh
 // with Java's single-file source launcher and the broker's own client jars:
 //
-//   java -cp "$KAFKA_LIBS/*" GroupProbe.java BOOTSTRAP TIMEOUT_SECONDS
+//   java -cp "$KAFKA_LIBS/*" GroupProbe.java BOOTSTRAP TIMEOUT_SECONDS [CLIENT_PROPERTIES]
+//
+// CLIENT_PROPERTIES: a file of client settings (security.protocol, SASL, trust
+// store) for the secure stack; empty or absent for a plain-text broker.
 //
 // A broker answers ApiVersions long before a consumer group can be used: on a
 // just-formatted broker, __consumer_offsets does not exist yet and its
@@ -10,6 +13,7 @@
 // joins a group, commits an offset and reads it back, retrying retriable
 // errors until the deadline. Exit 0 when the round trip worked, 1 otherwise
 // (with the last error on stderr).
+import java.io.FileInputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -30,13 +34,20 @@ public class GroupProbe {
   // Internal to the stack; the worker never reads it.
   static final String TOPIC = "_imgpipe-stack-probe";
   static final String GROUP = "_imgpipe-stack-probe";
+  // Connection settings every client of the probe adds (CLIENT_PROPERTIES).
+  static final Properties security = new Properties();
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 2) {
-      System.err.println("usage: GroupProbe BOOTSTRAP TIMEOUT_SECONDS");
+    if (args.length < 2 || args.length > 3) {
+      System.err.println("usage: GroupProbe BOOTSTRAP TIMEOUT_SECONDS [CLIENT_PROPERTIES]");
       System.exit(2);
     }
     final String bootstrap = args[0];
+    if (args.length == 3 && !args[2].isEmpty()) {
+      try (FileInputStream in = new FileInputStream(args[2])) {
+        security.load(in);
+      }
+    }
     final long deadline = System.nanoTime() + Long.parseLong(args[1]) * 1_000_000_000L;
     Exception last = null;
     while (System.nanoTime() < deadline) {
@@ -56,6 +67,7 @@ public class GroupProbe {
 
   static void ensureTopic(String bootstrap) throws Exception {
     Properties props = new Properties();
+    props.putAll(security);
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000);
     props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
@@ -71,6 +83,7 @@ public class GroupProbe {
   // the current position and read the commit back.
   static void roundTrip(String bootstrap, long deadline) {
     Properties props = new Properties();
+    props.putAll(security);
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

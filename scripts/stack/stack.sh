@@ -28,7 +28,10 @@
 # STACK_PROMETHEUS (1: `up` also starts Prometheus, Debian's package, with
 # deploy/prometheus/imgpipe-rules.yaml), PROMETHEUS_PORT (9090),
 # PROMETHEUS_TARGETS (workers' host:port to scrape, comma-separated,
-# default 127.0.0.1:8080), PROMETHEUS_SCRAPE_INTERVAL (5s).
+# default 127.0.0.1:8080), PROMETHEUS_SCRAPE_INTERVAL (5s),
+# STACK_TLS (1: the secure stack of docs/security.md: a private CA made with
+# openssl, MinIO on HTTPS, Kafka on SASL_SSL with SCRAM-SHA-512 users only;
+# a stack folder keeps the mode it was first started with).
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -103,7 +106,22 @@ readonly PROMETHEUS_PID="$PROMETHEUS_DIR/prometheus.pid"
 readonly PROMETHEUS_LOG="$PROMETHEUS_DIR/prometheus.log"
 readonly PROMETHEUS_MATCH="--config.file=$PROMETHEUS_DIR/prometheus.yml"
 
+# The secure stack (STACK_TLS=1): certificates and passwords are made once
+# per stack folder under $TLS_DIR (git-ignored with it), files 0600.
+readonly STACK_TLS="${STACK_TLS:-0}"
+readonly TLS_DIR="$STACK_DIR/tls"
+readonly TLS_MODE_FILE="$STACK_DIR/tls-mode"
+readonly SASL_MECHANISM=SCRAM-SHA-512
+readonly KAFKA_ADMIN_USER=admin
+readonly KAFKA_WORKER_USER=imgpipe
+readonly KAFKA_MINIO_USER=minio
+readonly KAFKA_ADMIN_CONFIG="$TLS_DIR/admin-client.properties"
+
 readonly ENV_FILE="$STACK_DIR/env"
+# curl's options for the stack's S3 server.
+S3_CURL_TLS=()
+if [[ "$STACK_TLS" == 1 ]]; then S3_CURL_TLS=(--cacert "$TLS_DIR/ca.crt"); fi
+readonly S3_CURL_TLS
 
 log() { printf 'stack: %s\n' "$*"; }
 die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
@@ -199,6 +217,185 @@ check_port_free() {
   fi
 }
 
+# ---------------------------------------------------------------- TLS
+
+tls() { [[ "$STACK_TLS" == 1 ]]; }
+
+# A stack folder keeps the mode it was first started with: the broker's
+# listeners and SCRAM users are part of its data.
+check_tls_mode() {
+  local mode=plain other=1
+  if tls; then mode=tls other=0; fi
+  if [[ -f "$TLS_MODE_FILE" ]]; then
+    [[ "$(<"$TLS_MODE_FILE")" == "$mode" ]] \
+      || die "the stack in $STACK_DIR was made with STACK_TLS=$other; use that, another STACK_DIR, or make stack-clean"
+    return 0
+  fi
+  if [[ -d "$KAFKA_DIR/data" && $mode == tls ]]; then
+    die "the stack in $STACK_DIR was made without TLS; use another STACK_DIR, or make stack-clean first"
+  fi
+  mkdir -p "$STACK_DIR"
+  echo "$mode" >"$TLS_MODE_FILE"
+}
+
+# The content of secret file $TLS_DIR/$1.password, made (16 random bytes, hex)
+# when missing.
+tls_secret() {
+  local file="$TLS_DIR/$1.password"
+  if [[ ! -s "$file" ]]; then
+    (umask 077 && openssl rand -hex 16 >"$file")
+  fi
+  cat "$file"
+}
+
+# sign_certificate CSR OUT START END: signs CSR with the stack's CA as a server
+# certificate for 127.0.0.1 and localhost, valid from START to END
+# (YYYYMMDDHHMMSSZ). openssl ca wants a configuration and a database; both
+# are thrown away afterwards.
+sign_certificate() {
+  local csr=$1 out=$2 start=$3 end=$4 work="$TLS_DIR/ca-work"
+  rm -rf "$work"
+  mkdir -p "$work"
+  : >"$work/index.txt"
+  cat >"$work/ca.cnf" <<CNF
+[ca]
+default_ca = stack
+[stack]
+database = $work/index.txt
+new_certs_dir = $work
+rand_serial = yes
+certificate = $TLS_DIR/ca.crt
+private_key = $TLS_DIR/ca.key
+default_md = sha256
+policy = anything
+unique_subject = no
+[anything]
+commonName = supplied
+[server]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:$HOST, DNS:localhost
+CNF
+  openssl ca -batch -notext -config "$work/ca.cnf" -extensions server \
+    -startdate "$start" -enddate "$end" -in "$csr" -out "$out" >"$work/ca.log" 2>&1 \
+    || { cat "$work/ca.log" >&2; die "openssl could not sign $out"; }
+  rm -rf "$work"
+}
+
+# new_key NAME: $TLS_DIR/NAME.key, an EC P-256 key (PKCS#8 PEM), mode 0600.
+new_key() {
+  (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+    -out "$TLS_DIR/$1.key" 2>/dev/null) || die "openssl could not make $1.key"
+}
+
+# new_ca NAME: a self-signed CA, $TLS_DIR/NAME.crt and NAME.key.
+new_ca() {
+  new_key "$1"
+  openssl req -x509 -new -key "$TLS_DIR/$1.key" -subj "/CN=imgpipe stack $1" -days 3650 \
+    -sha256 -addext "basicConstraints=critical,CA:true" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" -out "$TLS_DIR/$1.crt" 2>/dev/null \
+    || die "openssl could not make $1.crt"
+}
+
+# new_server_certificate NAME START END: NAME.key and NAME.crt, signed by the CA.
+new_server_certificate() {
+  new_key "$1"
+  openssl req -new -key "$TLS_DIR/$1.key" -subj "/CN=imgpipe stack $1" \
+    -out "$TLS_DIR/$1.csr" 2>/dev/null || die "openssl could not make $1.csr"
+  sign_certificate "$TLS_DIR/$1.csr" "$TLS_DIR/$1.crt" "$2" "$3"
+  rm -f "$TLS_DIR/$1.csr"
+}
+
+utc_stamp() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
+
+# The CA and the servers' certificate (MinIO and Kafka share it), and for the
+# tests an expired certificate from the same CA and a second CA that signed
+# nothing here. Made once per stack folder.
+ensure_tls_material() {
+  [[ -s "$TLS_DIR/server.p12" ]] && return 0
+  command -v openssl >/dev/null || die "openssl not found: run scripts/bootstrap.sh"
+  log "making a private CA and server certificates in $TLS_DIR (once per stack folder)"
+  rm -rf "$TLS_DIR"
+  mkdir -p "$TLS_DIR"
+  chmod 700 "$TLS_DIR"
+  new_ca ca
+  new_ca other-ca
+  new_server_certificate server "$(utc_stamp '-1 day')" "$(utc_stamp '+825 days')"
+  new_server_certificate expired "$(utc_stamp '-30 days')" "$(utc_stamp '-1 day')"
+  # Kafka reads its key and certificate from a PKCS#12 keystore.
+  (umask 077 && openssl pkcs12 -export -in "$TLS_DIR/server.crt" -inkey "$TLS_DIR/server.key" \
+    -certfile "$TLS_DIR/ca.crt" -name kafka -passout "pass:$(tls_secret keystore)" \
+    -out "$TLS_DIR/server.p12.tmp") || die "openssl could not make the Kafka keystore"
+  mv "$TLS_DIR/server.p12.tmp" "$TLS_DIR/server.p12"
+}
+
+# The JAAS line of a SCRAM login as user $1.
+scram_jaas() {
+  printf 'org.apache.kafka.common.security.scram.ScramLoginModule required username="%s" password="%s";' \
+    "$1" "$(tls_secret "$1")"
+}
+
+# PLAIN over TLS, for workers whose librdkafka cannot do SCRAM with Kafka 4
+# (before 2.6.1, see worker_sasl_mechanism): the broker checks the worker's
+# password against this JAAS entry instead of a SCRAM credential.
+plain_jaas() {
+  printf 'org.apache.kafka.common.security.plain.PlainLoginModule required username="%s" password="%s" user_%s="%s";' \
+    "$KAFKA_ADMIN_USER" "$(tls_secret "$KAFKA_ADMIN_USER")" \
+    "$KAFKA_WORKER_USER" "$(tls_secret "$KAFKA_WORKER_USER")"
+}
+
+# The mechanism the env file gives the worker: SCRAM-SHA-512 when the
+# librdkafka imgpipe is built with here can log in with it to Kafka 4 (2.6.1
+# and later), else PLAIN (still over TLS). STACK_WORKER_SASL_MECHANISM overrides.
+worker_sasl_mechanism() {
+  if [[ -n "${STACK_WORKER_SASL_MECHANISM:-}" ]]; then
+    echo "$STACK_WORKER_SASL_MECHANISM"
+    return
+  fi
+  local version
+  version="$(pkg-config --modversion rdkafka 2>/dev/null || echo 0)"
+  if [[ "$(printf '%s\n2.6.1\n' "$version" | sort -V | head -n1)" == 2.6.1 ]]; then
+    echo "$SASL_MECHANISM"
+  else
+    echo PLAIN
+  fi
+}
+
+# How Kafka's own tools (probe, topics, users) connect to the secure stack: as
+# the admin user the storage was formatted with.
+write_kafka_admin_config() {
+  (umask 077 && cat >"$KAFKA_ADMIN_CONFIG" <<PROPERTIES
+security.protocol=SASL_SSL
+sasl.mechanism=$SASL_MECHANISM
+sasl.jaas.config=$(scram_jaas "$KAFKA_ADMIN_USER")
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.crt
+PROPERTIES
+  )
+}
+
+# Kafka's Java tools with the broker's jars and quiet logging.
+kafka_tool() {
+  java -cp "$KAFKA_LIBS/*" "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-probe.properties" "$@"
+}
+
+# Creates the SCRAM users the worker and MinIO log in with (or sets their
+# passwords again), with Kafka's own ConfigCommand, as the admin user.
+ensure_scram_users() {
+  local user
+  for user in "$KAFKA_WORKER_USER" "$KAFKA_MINIO_USER"; do
+    if ! kafka_tool kafka.admin.ConfigCommand --bootstrap-server "$HOST:$KAFKA_PORT" \
+        --command-config "$KAFKA_ADMIN_CONFIG" --alter --entity-type users --entity-name "$user" \
+        --add-config "$SASL_MECHANISM=[iterations=8192,password=$(tls_secret "$user")]" \
+        >"$KAFKA_DIR/scram-users.log" 2>&1; then
+      cat "$KAFKA_DIR/scram-users.log" >&2
+      die "could not create the Kafka user $user"
+    fi
+  done
+  log "Kafka users $KAFKA_WORKER_USER and $KAFKA_MINIO_USER can log in ($SASL_MECHANISM)"
+}
+
 # ---------------------------------------------------------------- Kafka
 
 # Resolves the broker's jars with Maven, once per machine and again whenever
@@ -229,16 +426,19 @@ write_kafka_config() {
   mkdir -p "$KAFKA_DIR/data"
   # Property names as in config/server.properties of Kafka 4.1 (KRaft,
   # combined broker+controller, dynamic quorum bootstrapped by --standalone).
-  cat >"$KAFKA_DIR/server.properties" <<EOF
+  local listener=PLAINTEXT
+  tls && listener=SASL_SSL
+  (umask 077 && cat >"$KAFKA_DIR/server.properties" <<EOF
 # Written by scripts/stack/stack.sh on each start; edits are overwritten.
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=$HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-inter.broker.listener.name=PLAINTEXT
+listeners=$listener://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=$listener://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+inter.broker.listener.name=$listener
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,$listener:$listener
+$(kafka_tls_properties)
 num.network.threads=2
 num.io.threads=4
 log.dirs=$KAFKA_DIR/data
@@ -258,6 +458,7 @@ log.retention.hours=168
 log.segment.bytes=134217728
 log.retention.check.interval.ms=300000
 EOF
+  )
   cat >"$KAFKA_DIR/log4j2.properties" <<EOF
 # Written by scripts/stack/stack.sh: the broker logs to one file.
 name = imgpipe-kafka
@@ -291,6 +492,26 @@ rootLogger.appenderRef.console.ref = console
 EOF
 }
 
+# The secure listener's settings (none on the plain stack): TLS with the
+# stack's certificate, SCRAM logins only; the broker talks to itself as the
+# admin user. The controller listener stays plain text on 127.0.0.1: only the
+# broker in the same process uses it.
+kafka_tls_properties() {
+  tls || return 0
+  cat <<EOF
+sasl.enabled.mechanisms=$SASL_MECHANISM,PLAIN
+sasl.mechanism.inter.broker.protocol=$SASL_MECHANISM
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$(scram_jaas "$KAFKA_ADMIN_USER")
+listener.name.sasl_ssl.plain.sasl.jaas.config=$(plain_jaas)
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$TLS_DIR/server.p12
+ssl.keystore.password=$(tls_secret keystore)
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.crt
+ssl.client.auth=none
+EOF
+}
+
 # The JVM command line, as the distribution's kafka-run-class.sh builds it,
 # with a smaller heap. Sets the array KAFKA_JAVA.
 kafka_java_cmd() {
@@ -315,14 +536,27 @@ format_kafka_storage() {
   cluster_id="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
   [[ -n "$cluster_id" ]] || die "kafka.tools.StorageTool random-uuid printed nothing"
   log "formatting Kafka storage (cluster id $cluster_id)"
+  # The secure stack's admin user exists from the start: the broker logs in
+  # as it, and creates the other users with it.
+  local scram=()
+  if tls; then
+    scram=(--add-scram "$SASL_MECHANISM=[name=$KAFKA_ADMIN_USER,password=$(tls_secret "$KAFKA_ADMIN_USER")]")
+  fi
   kafka_java kafka.tools.StorageTool format --standalone -t "$cluster_id" \
-    -c "$KAFKA_DIR/server.properties" >>"$KAFKA_DIR/format.log" 2>&1 \
+    -c "$KAFKA_DIR/server.properties" "${scram[@]}" >>"$KAFKA_DIR/format.log" 2>&1 \
     || { cat "$KAFKA_DIR/format.log" >&2; die "formatting Kafka storage failed"; }
 }
 
 # Sends an ApiVersions v0 request and expects a response with our correlation
-# id and error code 0: the PLAINTEXT listener is up and answers requests.
+# id and error code 0: the PLAINTEXT listener is up and answers requests. On
+# the secure stack: the listener completes a verified TLS handshake.
 kafka_answers() {
+  if tls; then
+    # The secure listener: a TLS handshake that verifies against the stack's CA.
+    timeout 3 openssl s_client -connect "$HOST:$KAFKA_PORT" -CAfile "$TLS_DIR/ca.crt" \
+      -verify_return_error -brief </dev/null >/dev/null 2>&1
+    return
+  fi
   # shellcheck disable=SC2016  # expanded by the inner shell
   timeout 3 bash -c '
     exec 3<>"/dev/tcp/$0/$1" || exit 1
@@ -344,7 +578,8 @@ kafka_started() {
 kafka_group_ready() {
   local probe_log="$KAFKA_DIR/group-probe.log" start=$SECONDS
   if ! java -cp "$KAFKA_LIBS/*" "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-probe.properties" \
-      "$SCRIPT_DIR/GroupProbe.java" "$HOST:$KAFKA_PORT" "$START_TIMEOUT" >"$probe_log" 2>&1; then
+      "$SCRIPT_DIR/GroupProbe.java" "$HOST:$KAFKA_PORT" "$START_TIMEOUT" \
+      "$(if tls; then echo "$KAFKA_ADMIN_CONFIG"; fi)" >"$probe_log" 2>&1; then
     tail -n 20 "$probe_log" >&2
     die "Kafka answers, but a consumer group cannot join and commit within ${START_TIMEOUT}s; see $probe_log and $KAFKA_LOG"
   fi
@@ -366,6 +601,10 @@ start_kafka() {
   fi
   command -v java >/dev/null || die "java not found: run scripts/bootstrap.sh"
   ensure_kafka_libs
+  if tls; then
+    ensure_tls_material
+    write_kafka_admin_config
+  fi
   write_kafka_config
   format_kafka_storage
   log "starting Kafka $KAFKA_VERSION on $HOST:$KAFKA_PORT (log: $KAFKA_LOG)"
@@ -376,6 +615,7 @@ start_kafka() {
   spawn "$KAFKA_PID" "$KAFKA_DIR/stdout.log" "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_DIR/server.properties"
   wait_healthy Kafka "$KAFKA_PID" "$KAFKA_MATCH" kafka_started "$KAFKA_LOG" "$KAFKA_DIR/stdout.log"
   kafka_group_ready
+  if tls; then ensure_scram_users; fi
 }
 
 # ---------------------------------------------------------------- MinIO
@@ -430,7 +670,33 @@ ensure_minio_bin() {
 # window produces no event at all. /minio/health/cluster answers 503
 # ("bucket-metadata-offline") until the rules are loaded.
 minio_ready() {
-  curl -fsS --max-time 2 -o /dev/null "http://$HOST:$MINIO_PORT/minio/health/cluster" 2>/dev/null
+  curl -fsS --max-time 2 -o /dev/null "${S3_CURL_TLS[@]}" \
+    "$(s3_scheme)://$HOST:$MINIO_PORT/minio/health/cluster" 2>/dev/null
+}
+
+s3_scheme() { if tls; then echo https; else echo http; fi; }
+
+# MinIO's certificate folder on the secure stack: its key and certificate,
+# and the CA it trusts as a client (of Kafka) in CAs/.
+prepare_minio_certs() {
+  local certs="$MINIO_DIR/certs"
+  mkdir -p "$certs/CAs"
+  chmod 700 "$certs"
+  cp "$TLS_DIR/server.crt" "$certs/public.crt"
+  (umask 077 && cp "$TLS_DIR/server.key" "$certs/private.key")
+  cp "$TLS_DIR/ca.crt" "$certs/CAs/imgpipe-stack-ca.crt"
+}
+
+# MinIO's Kafka target on the secure stack: TLS, verified against the CA in
+# its certificate folder, and a SCRAM login as the minio user.
+minio_kafka_tls_env() {
+  tls || return 0
+  printf '%s\n' "MINIO_NOTIFY_KAFKA_TLS_$NOTIFY_ID=on" \
+    "MINIO_NOTIFY_KAFKA_TLS_SKIP_VERIFY_$NOTIFY_ID=off" \
+    "MINIO_NOTIFY_KAFKA_SASL_$NOTIFY_ID=on" \
+    "MINIO_NOTIFY_KAFKA_SASL_MECHANISM_$NOTIFY_ID=sha512" \
+    "MINIO_NOTIFY_KAFKA_SASL_USERNAME_$NOTIFY_ID=$KAFKA_MINIO_USER" \
+    "MINIO_NOTIFY_KAFKA_SASL_PASSWORD_$NOTIFY_ID=$(tls_secret "$KAFKA_MINIO_USER")"
 }
 
 minio_pid() { live_pid "$MINIO_PID" "$MINIO_MATCH"; }
@@ -447,7 +713,13 @@ start_minio() {
   fi
   ensure_minio_bin
   mkdir -p "$MINIO_DIR/data" "$MINIO_DIR/events-queue"
-  log "starting MinIO on $HOST:$MINIO_PORT, console $HOST:$MINIO_CONSOLE_PORT (log: $MINIO_LOG)"
+  local certs=() tls_env=()
+  if tls; then
+    prepare_minio_certs
+    certs=(--certs-dir "$MINIO_DIR/certs")
+    mapfile -t tls_env < <(minio_kafka_tls_env)
+  fi
+  log "starting MinIO on $(s3_scheme)://$HOST:$MINIO_PORT, console $HOST:$MINIO_CONSOLE_PORT (log: $MINIO_LOG)"
   if [[ -f "$MINIO_LOG" ]]; then mv -f "$MINIO_LOG" "$MINIO_LOG.previous"; fi
   # Events go to Kafka through a queue dir: each is stored on disk and
   # retried until Kafka accepts it (also while the topic does not exist).
@@ -463,7 +735,8 @@ start_minio() {
     "MINIO_NOTIFY_KAFKA_TOPIC_$NOTIFY_ID=$TOPIC" \
     "MINIO_NOTIFY_KAFKA_QUEUE_DIR_$NOTIFY_ID=$MINIO_DIR/events-queue" \
     "MINIO_NOTIFY_KAFKA_QUEUE_LIMIT_$NOTIFY_ID=100000" \
-    "$MINIO_BIN" server "$MINIO_DIR/data" \
+    "${tls_env[@]}" \
+    "$MINIO_BIN" server "$MINIO_DIR/data" "${certs[@]}" \
     --address "$HOST:$MINIO_PORT" --console-address "$HOST:$MINIO_CONSOLE_PORT"
   wait_healthy MinIO "$MINIO_PID" "$MINIO_MATCH" minio_ready "$MINIO_LOG"
 }
@@ -480,8 +753,10 @@ ensure_versitygw_bin() {
 
 # Creates the event topic unless it exists, with Kafka's own admin tool.
 ensure_event_topic() {
-  if ! java -cp "$KAFKA_LIBS/*" "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-probe.properties" \
-      org.apache.kafka.tools.TopicCommand --bootstrap-server "$HOST:$KAFKA_PORT" \
+  local security=()
+  if tls; then security=(--command-config "$KAFKA_ADMIN_CONFIG"); fi
+  if ! kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$HOST:$KAFKA_PORT" \
+      "${security[@]}" \
       --create --if-not-exists --topic "$TOPIC" \
       --partitions "$VERSITYGW_TOPIC_PARTITIONS" --replication-factor 1 \
       >"$KAFKA_DIR/topic.log" 2>&1; then
@@ -569,11 +844,13 @@ s3_port() { if [[ "$STACK_S3" == versitygw ]]; then echo "$VERSITYGW_PORT"; else
 
 write_env() {
   local tmp="$ENV_FILE.tmp"
+  # It holds the S3 secret: readable by its owner only.
+  (umask 077 && : >"$tmp")
   {
     echo "# Written by scripts/stack/stack.sh up. Use: source $ENV_FILE"
     echo "export IMGPIPE_KAFKA_BROKERS=$HOST:$KAFKA_PORT"
     echo "export IMGPIPE_KAFKA_TOPIC=$TOPIC"
-    echo "export IMGPIPE_S3_ENDPOINT=http://$HOST:$(s3_port)"
+    echo "export IMGPIPE_S3_ENDPOINT=$(s3_scheme)://$HOST:$(s3_port)"
     echo "export IMGPIPE_S3_REGION=$REGION"
     echo "export IMGPIPE_S3_ACCESS_KEY=$(printf '%q' "$S3_ACCESS_KEY")"
     echo "export IMGPIPE_S3_SECRET_KEY=$(printf '%q' "$S3_SECRET_KEY")"
@@ -583,6 +860,17 @@ write_env() {
       # It publishes every event itself, keys as they are (docs/s3-servers.md).
       echo "export IMGPIPE_S3_NOTIFICATIONS=server"
       echo "export IMGPIPE_S3_EVENT_KEYS=raw"
+    fi
+    if tls; then
+      echo "export IMGPIPE_S3_CA_FILE=$(printf '%q' "$TLS_DIR/ca.crt")"
+      echo "export IMGPIPE_KAFKA_SECURITY_PROTOCOL=sasl_ssl"
+      echo "export IMGPIPE_KAFKA_SASL_MECHANISM=$(worker_sasl_mechanism)"
+      echo "export IMGPIPE_KAFKA_SASL_USERNAME=$KAFKA_WORKER_USER"
+      # The container convention: the secret in a file only its owner reads.
+      echo "export IMGPIPE_KAFKA_SASL_PASSWORD_FILE=$(printf '%q' "$TLS_DIR/$KAFKA_WORKER_USER.password")"
+      echo "export IMGPIPE_KAFKA_SSL_CA_LOCATION=$(printf '%q' "$TLS_DIR/ca.crt")"
+      echo "export IMGPIPE_STACK_TLS_DIR=$(printf '%q' "$TLS_DIR")"
+      echo "export IMGPIPE_STACK_KAFKA_ADMIN_CONFIG=$(printf '%q' "$KAFKA_ADMIN_CONFIG")"
     fi
     echo "export IMGPIPE_STACK_DIR=$(printf '%q' "$STACK_DIR")"
     echo "export KAFKA_LIBS=$(printf '%q' "$KAFKA_LIBS")"
@@ -622,7 +910,7 @@ cmd_status() {
     print_service minio "$mpid" "$HOST:$MINIO_PORT" "$mh" "$MINIO_LOG"
   fi
   if [[ -n "$mpid" ]]; then
-    echo "  console http://$HOST:$MINIO_CONSOLE_PORT (user $S3_ACCESS_KEY)"
+    echo "  console $(s3_scheme)://$HOST:$MINIO_CONSOLE_PORT (user $S3_ACCESS_KEY)"
   fi
   local ppid ph=no
   ppid="$(prometheus_pid)"
@@ -647,11 +935,14 @@ cmd_up() {
     check_port_free "$MINIO_PORT" MINIO_PORT
     check_port_free "$MINIO_CONSOLE_PORT" MINIO_CONSOLE_PORT
   fi
-  mkdir -p "$STACK_DIR"
+  check_tls_mode
   start_kafka
   if [[ "$STACK_S3" == versitygw ]]; then start_versitygw; else start_minio; fi
   if [[ "$STACK_PROMETHEUS" == 1 ]]; then start_prometheus; fi
   write_env
+  if tls && [[ "$(worker_sasl_mechanism)" == PLAIN ]]; then
+    log "the worker logs in with SASL PLAIN over TLS: librdkafka $(pkg-config --modversion rdkafka 2>/dev/null) cannot use SCRAM with Kafka 4 (fixed in 2.6.1); MinIO and Kafka's tools use $SASL_MECHANISM"
+  fi
   cmd_status
 }
 
@@ -673,7 +964,7 @@ cmd_kafka_up() {
     check_port_free "$KAFKA_PORT" KAFKA_PORT
     check_port_free "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT
   }
-  mkdir -p "$STACK_DIR"
+  check_tls_mode
   start_kafka
 }
 
@@ -691,7 +982,7 @@ cmd_clean() {
 }
 
 usage() {
-  sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 main() {
@@ -700,6 +991,10 @@ main() {
     || die "STACK_S3=$STACK_S3: must be minio or versitygw"
   [[ "$STACK_PROMETHEUS" == 0 || "$STACK_PROMETHEUS" == 1 ]] \
     || die "STACK_PROMETHEUS=$STACK_PROMETHEUS: must be 0 or 1"
+  [[ "$STACK_TLS" == 0 || "$STACK_TLS" == 1 ]] || die "STACK_TLS=$STACK_TLS: must be 0 or 1"
+  if [[ "$STACK_TLS" == 1 && "$STACK_S3" == versitygw ]]; then
+    die "STACK_TLS=1 is for MinIO; versitygw's stack is plain text (docs/security.md)"
+  fi
   case "${1:-}" in
     up) cmd_up ;;
     kafka-up) cmd_kafka_up ;;

@@ -277,12 +277,11 @@ TEST_F(Backfill, ResumesAfterBeingKilledAndEnqueuesNoObjectMoreThanTwice) {
 
   // Every object enqueued at least once and at most twice.
   std::map<std::string, int> enqueued;
-  auto read = kafka::read_topic(kafka::Connection{stack_brokers(), {}}, stack_topic(),
-                                [&](const kafka::Message& message) {
-                                  if (message.key.starts_with(source_ + "/")) {
-                                    ++enqueued[message.key];
-                                  }
-                                });
+  auto read = kafka::read_topic(stack_kafka(), stack_topic(), [&](const kafka::Message& message) {
+    if (message.key.starts_with(source_ + "/")) {
+      ++enqueued[message.key];
+    }
+  });
   ASSERT_TRUE(read) << read.error().message;
   EXPECT_EQ(enqueued.size(), static_cast<std::size_t>(kObjects));
   int twice = 0;

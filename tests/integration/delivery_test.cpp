@@ -87,7 +87,7 @@ TEST_F(Delivery, EveryPermanentFailureIsDeadLetteredWithItsReasonAndCanBeReplaye
   s3::PutRequest text;
   text.body = "this is not a photo";
   ASSERT_TRUE(client_.put_object(source_, "bad/notes.jpg", text).ok());
-  auto producer = kafka::Producer::create(kafka::Connection{stack_brokers(), {}});
+  auto producer = kafka::Producer::create(stack_kafka());
   ASSERT_TRUE(producer.ok());
   ASSERT_TRUE(producer.value()->produce(stack_topic(), source_ + "/junk", "{ not json").ok());
   const std::string ghost =
@@ -153,7 +153,7 @@ TEST_F(Delivery, MetricsShowTheRecordsTheDeadLetterTopicRetains) {
   s3::PutRequest text;
   text.body = "this is not a photo";
   ASSERT_TRUE(client_.put_object(source_, "bad/notes.jpg", text).ok());
-  auto producer = kafka::Producer::create(kafka::Connection{stack_brokers(), {}});
+  auto producer = kafka::Producer::create(stack_kafka());
   ASSERT_TRUE(producer.ok());
   ASSERT_TRUE(producer.value()->produce(stack_topic(), source_ + "/junk", "{ not json").ok());
   ASSERT_TRUE(eventually(
@@ -167,7 +167,7 @@ TEST_F(Delivery, MetricsShowTheRecordsTheDeadLetterTopicRetains) {
       << "after 2 dead letters: " << metric("imgpipe_dead_letter_topic_records");
 
   const std::string dlq_topic = env_["IMGPIPE_KAFKA_DLQ_TOPIC"];
-  auto topic = kafka::describe_group(kafka::Connection{stack_brokers(), {}}, group_, dlq_topic);
+  auto topic = kafka::describe_group(stack_kafka(), group_, dlq_topic);
   ASSERT_TRUE(topic.ok()) << topic.error().message;
   ASSERT_EQ(topic->partitions.size(), 2u);
   std::int64_t retained = 0;

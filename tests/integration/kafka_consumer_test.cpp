@@ -31,7 +31,7 @@ class RecordingListener final : public kafka::RebalanceListener {
 
 kafka::ConsumerOptions options_for(const std::string& topic, const std::string& group) {
   kafka::ConsumerOptions options;
-  options.connection = kafka::Connection{stack_brokers(), {}};
+  options.connection = stack_kafka();
   options.topic = topic;
   options.group = group;
   options.session_timeout_ms = 6000;
@@ -40,8 +40,7 @@ kafka::ConsumerOptions options_for(const std::string& topic, const std::string& 
 
 std::string fresh_topic(int partitions) {
   const std::string topic = unique_name("it-topic");
-  auto created =
-      kafka::ensure_topic(kafka::Connection{stack_brokers(), {}}, {topic, partitions, 1});
+  auto created = kafka::ensure_topic(stack_kafka(), {topic, partitions, 1});
   EXPECT_TRUE(created.ok()) << created.error().message;
   EXPECT_TRUE(created.ok() && created->created);
   return topic;
@@ -49,7 +48,7 @@ std::string fresh_topic(int partitions) {
 
 TEST(KafkaAdmin, EnsureTopicCreatesOnceAndThenReportsTheExistingTopic) {
   const std::string topic = fresh_topic(3);
-  auto again = kafka::ensure_topic(kafka::Connection{stack_brokers(), {}}, {topic, 5, 1});
+  auto again = kafka::ensure_topic(stack_kafka(), {topic, 5, 1});
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_FALSE(again->created);
   EXPECT_EQ(again->partitions, 3) << "an existing topic is never changed";
@@ -107,7 +106,7 @@ TEST(KafkaProducer, ReportsATimeoutWhenNoBrokerAnswersTheWatermarkQuery) {
 TEST(KafkaConsumer, ResumesAfterACloseExactlyAtTheStoredOffset) {
   const std::string topic = fresh_topic(1);
   const std::string group = unique_name("it-group");
-  auto producer = kafka::Producer::create(kafka::Connection{stack_brokers(), {}});
+  auto producer = kafka::Producer::create(stack_kafka());
   ASSERT_TRUE(producer.ok());
   for (int i = 0; i < 10; ++i) {
     ASSERT_TRUE(producer.value()->produce(topic, "k", "message " + std::to_string(i)).ok());
@@ -149,7 +148,7 @@ TEST(KafkaConsumer, ResumesAfterACloseExactlyAtTheStoredOffset) {
 // fetches them again).
 TEST(KafkaConsumer, DeliversNothingWhilePausedAndEverythingAfterResume) {
   const std::string topic = fresh_topic(1);
-  auto producer = kafka::Producer::create(kafka::Connection{stack_brokers(), {}});
+  auto producer = kafka::Producer::create(stack_kafka());
   ASSERT_TRUE(producer.ok());
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(producer.value()->produce(topic, "k", "message " + std::to_string(i)).ok());

@@ -191,7 +191,7 @@ TEST_F(PipelineEndToEnd, MakesEveryOutputOfEveryRuleForEveryPhotoAndCountsEveryB
   std::string truncated = corpus.front().bytes.substr(0, corpus.front().bytes.size() / 3);
   s3::PutRequest half{"image/jpeg", {}, truncated, false, "", {}};
   ASSERT_TRUE(client_.put_object(source_, "bad/truncated.jpg", half).ok());
-  auto producer = kafka::Producer::create(kafka::Connection{stack_brokers(), {}});
+  auto producer = kafka::Producer::create(stack_kafka());
   ASSERT_TRUE(producer.ok());
   ASSERT_TRUE(producer.value()->produce(stack_topic(), "x", "definitely { not json").ok());
   ASSERT_TRUE(producer.value()

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <sstream>
@@ -36,7 +37,46 @@ s3::ClientOptions stack_s3_options() {
   options.region = required_env("IMGPIPE_S3_REGION");
   options.access_key = required_env("IMGPIPE_S3_ACCESS_KEY");
   options.secret_key = required_env("IMGPIPE_S3_SECRET_KEY");
+  if (const char* ca = std::getenv("IMGPIPE_S3_CA_FILE"); ca != nullptr) options.ca_file = ca;
   return options;
+}
+
+namespace {
+
+std::string optional_env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+
+}  // namespace
+
+std::map<std::string, std::string> stack_kafka_security() {
+  std::map<std::string, std::string> properties;
+  const std::string protocol = optional_env("IMGPIPE_KAFKA_SECURITY_PROTOCOL");
+  if (protocol.empty()) return properties;
+  properties["security.protocol"] = protocol;
+  const std::pair<const char*, const char*> settings[] = {
+      {"IMGPIPE_KAFKA_SASL_MECHANISM", "sasl.mechanisms"},
+      {"IMGPIPE_KAFKA_SASL_USERNAME", "sasl.username"},
+      {"IMGPIPE_KAFKA_SASL_PASSWORD", "sasl.password"},
+      {"IMGPIPE_KAFKA_SSL_CA_LOCATION", "ssl.ca.location"}};
+  for (const auto& [variable, property] : settings) {
+    if (auto value = optional_env(variable); !value.empty()) properties[property] = value;
+  }
+  if (auto file = optional_env("IMGPIPE_KAFKA_SASL_PASSWORD_FILE"); !file.empty()) {
+    std::ifstream in(file);
+    std::getline(in, properties["sasl.password"]);
+  }
+  return properties;
+}
+
+kafka::Connection stack_kafka() {
+  return kafka::Connection{stack_brokers(), stack_kafka_security()};
+}
+
+void set_stack_security(RdKafka::Conf& conf) {
+  std::string error;
+  for (const auto& [name, value] : stack_kafka_security()) conf.set(name, value, error);
 }
 
 std::string stack_brokers() {
@@ -78,8 +118,8 @@ namespace {
 int events_of_bucket(const std::string& bucket) {
   const std::string needle = "\"name\":\"" + bucket + "\"";
   int count = 0;
-  const auto read = kafka::read_topic(
-      kafka::Connection{stack_brokers(), {}}, stack_topic(), [&](const kafka::Message& message) {
+  const auto read =
+      kafka::read_topic(stack_kafka(), stack_topic(), [&](const kafka::Message& message) {
         count += message.payload.find(needle) != std::string::npos ? 1 : 0;
       });
   return read ? count : -1;
@@ -104,6 +144,7 @@ void start_group_at_end(const std::string& group, const PriorUploads& prior) {
   std::string error;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   conf->set("bootstrap.servers", stack_brokers(), error);
+  set_stack_security(*conf);
   conf->set("group.id", group, error);
   conf->set("enable.auto.commit", "false", error);
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(
@@ -169,9 +210,17 @@ RdKafka::ErrorCode retry_kafka(const std::function<RdKafka::ErrorCode()>& call,
 
 std::string group_round_trip(const std::string& brokers, const std::string& topic,
                              const std::string& group) {
+  const bool stack = brokers == stack_brokers();
+  return group_round_trip(kafka::Connection{brokers, stack ? stack_kafka_security()
+                                                           : std::map<std::string, std::string>{}},
+                          topic, group);
+}
+
+std::string group_round_trip(const kafka::Connection& connection, const std::string& topic,
+                             const std::string& group) {
   std::string error;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", brokers, error);
+  for (const auto& [name, value] : connection.client_properties()) conf->set(name, value, error);
   conf->set("group.id", group, error);
   conf->set("enable.auto.commit", "false", error);
   conf->set("auto.offset.reset", "earliest", error);

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "kafka/connection.h"
 #include "s3/client.h"
 
 namespace imgpipe::integration {
@@ -20,6 +21,12 @@ std::string required_env(const char* name);
 
 s3::ClientOptions stack_s3_options();
 std::string stack_brokers();
+// librdkafka's TLS and SASL properties of the stack, from the IMGPIPE_KAFKA_*
+// variables its env file sets (none on the plain stack).
+std::map<std::string, std::string> stack_kafka_security();
+// The stack's brokers with those properties.
+kafka::Connection stack_kafka();
+void set_stack_security(RdKafka::Conf& conf);
 std::string stack_topic();
 // The stack's S3 server: "minio" or "versitygw" (STACK_S3 of stack.sh).
 std::string stack_s3_server();
@@ -61,6 +68,9 @@ RdKafka::ErrorCode retry_kafka(const std::function<RdKafka::ErrorCode()>& call,
 // assignment), commit the position of every assigned partition and read the
 // commits back, each step attempted once. Returns "" or what went wrong.
 std::string group_round_trip(const std::string& brokers, const std::string& topic,
+                             const std::string& group);
+// The same through `connection` (its TLS and SASL properties as they are).
+std::string group_round_trip(const kafka::Connection& connection, const std::string& topic,
                              const std::string& group);
 
 // Value of one series in a worker's /metrics ("name" or "name{label=\"x\"}"),
