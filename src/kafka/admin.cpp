@@ -27,7 +27,11 @@ struct MetadataDeleter {
     rd_kafka_metadata_destroy(metadata);
   }
 };
+struct AclBindingDeleter {
+  void operator()(rd_kafka_AclBinding_t* binding) const { rd_kafka_AclBinding_destroy(binding); }
+};
 using Handle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
+using AclBinding = std::unique_ptr<rd_kafka_AclBinding_t, AclBindingDeleter>;
 
 // Through imgpipe's log like the C++ clients' lines, not raw on stderr.
 void log_line(const rd_kafka_t* /*handle*/, int level, const char* facility, const char* text) {
@@ -110,7 +114,79 @@ Result<bool> create_topic(rd_kafka_t* handle, const TopicSpec& spec,
   return created;
 }
 
+Result<AclBinding> make_binding(const AclGrant& grant) {
+  std::array<char, 512> error{};
+  AclBinding binding(rd_kafka_AclBinding_new(
+      grant.resource == AclResource::topic ? RD_KAFKA_RESOURCE_TOPIC : RD_KAFKA_RESOURCE_GROUP,
+      grant.name.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL, grant.principal.c_str(), "*",
+      grant.operation == AclOperation::read ? RD_KAFKA_ACL_OPERATION_READ
+                                            : RD_KAFKA_ACL_OPERATION_WRITE,
+      RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, error.data(), error.size()));
+  if (!binding) {
+    return make_error(Reason::invalid_config, describe(grant) + ": " + error.data());
+  }
+  return binding;
+}
+
+// The first refused grant of a CreateAcls answer, if any.
+Status first_refusal(rd_kafka_event_t* event, const std::vector<AclGrant>& grants) {
+  if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return make_error(Reason::kafka_error,
+                      std::string("create ACLs: ") + rd_kafka_event_error_string(event));
+  }
+  size_t count = 0;
+  const auto* result = rd_kafka_event_CreateAcls_result(event);
+  const rd_kafka_acl_result_t** results = rd_kafka_CreateAcls_result_acls(result, &count);
+  for (size_t i = 0; i < count && i < grants.size(); ++i) {
+    const rd_kafka_error_t* error = rd_kafka_acl_result_error(results[i]);
+    if (error == nullptr || rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    return make_error(Reason::kafka_error, describe(grants[i]) + ": " + rd_kafka_error_name(error) +
+                                               ": " + rd_kafka_error_string(error));
+  }
+  return ok_status();
+}
+
 }  // namespace
+
+std::vector<AclGrant> pipeline_grants(const PipelineIdentities& identities) {
+  std::vector<AclGrant> grants = {
+      {identities.worker, AclResource::topic, identities.topic, AclOperation::read},
+      {identities.worker, AclResource::group, identities.group, AclOperation::read},
+      {identities.worker, AclResource::topic, identities.dlq_topic, AclOperation::write},
+  };
+  if (!identities.publisher.empty()) {
+    grants.push_back(
+        {identities.publisher, AclResource::topic, identities.topic, AclOperation::write});
+  }
+  return grants;
+}
+
+std::string describe(const AclGrant& grant) {
+  return "allow " + grant.principal + " to " +
+         (grant.operation == AclOperation::read ? "read" : "write") + " " +
+         (grant.resource == AclResource::topic ? "topic " : "group ") + grant.name;
+}
+
+Status grant_acls(const Connection& connection, const std::vector<AclGrant>& grants,
+                  std::chrono::milliseconds timeout) {
+  if (grants.empty()) return ok_status();
+  std::vector<AclBinding> owned;
+  std::vector<rd_kafka_AclBinding_t*> bindings;
+  for (const auto& grant : grants) {
+    auto binding = make_binding(grant);
+    if (!binding) return binding.error();
+    bindings.push_back(binding->get());
+    owned.push_back(std::move(binding).value());
+  }
+  auto handle = open_client(connection);
+  if (!handle) return handle.error();
+  std::unique_ptr<rd_kafka_queue_t, QueueDeleter> queue(rd_kafka_queue_new(handle->get()));
+  rd_kafka_CreateAcls(handle->get(), bindings.data(), bindings.size(), nullptr, queue.get());
+  std::unique_ptr<rd_kafka_event_t, EventDeleter> event(
+      rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count())));
+  if (!event) return make_error(Reason::timeout, "create ACLs timed out");
+  return first_refusal(event.get(), grants);
+}
 
 Result<int> topic_partitions(const Connection& connection, const std::string& topic,
                              std::chrono::milliseconds timeout) {

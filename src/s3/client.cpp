@@ -77,6 +77,8 @@ std::string complete_multipart_body(const std::vector<std::string>& part_etags) 
   return body + "</CompleteMultipartUpload>";
 }
 
+}  // namespace
+
 TransportOptions transport_options(const ClientOptions& options) {
   TransportOptions transport;
   transport.region = options.region;
@@ -88,8 +90,6 @@ TransportOptions transport_options(const ClientOptions& options) {
   transport.insecure_skip_tls_verify = options.insecure_skip_tls_verify;
   return transport;
 }
-
-}  // namespace
 
 Status validate(const ClientOptions& options) {
   auto url = build_url(options.endpoint, options.path_style, "bucket", "key", {});

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "s3/curl_transport.h"
 #include "s3/http.h"
 #include "s3/object_store.h"
 #include "s3/request.h"
@@ -37,6 +38,9 @@ struct ClientOptions {
   std::string ca_file;                    // see TransportOptions
   bool insecure_skip_tls_verify = false;  // see TransportOptions
 };
+
+// The transport settings a Client (or MinioAdmin) builds its CurlTransport from.
+TransportOptions transport_options(const ClientOptions& options);
 
 // Checks what the Client would otherwise reject on every call (the endpoint).
 // Fails with invalid_config.
