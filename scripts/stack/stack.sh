@@ -116,6 +116,9 @@ readonly KAFKA_ADMIN_USER=admin
 readonly KAFKA_WORKER_USER=imgpipe
 readonly KAFKA_MINIO_USER=minio
 readonly KAFKA_ADMIN_CONFIG="$TLS_DIR/admin-client.properties"
+# The worker's own MinIO user; `imgpipe setup` creates it (as the root user)
+# with a policy that lets it read the sources and write the targets only.
+readonly S3_WORKER_USER=imgpipe-worker
 
 readonly ENV_FILE="$STACK_DIR/env"
 # curl's options for the stack's S3 server.
@@ -241,11 +244,23 @@ check_tls_mode() {
 # The content of secret file $TLS_DIR/$1.password, made (16 random bytes, hex)
 # when missing.
 tls_secret() {
+  cat "$(secret_file "$1")"
+}
+
+# secret_file NAME: the file holding NAME's random password (made on first use).
+secret_file() {
   local file="$TLS_DIR/$1.password"
   if [[ ! -s "$file" ]]; then
     (umask 077 && openssl rand -hex 16 >"$file")
   fi
-  cat "$file"
+  echo "$file"
+}
+
+# The MinIO root user's secret in a file of its own, for setup's *_FILE setting.
+s3_root_secret_file() {
+  local file="$TLS_DIR/s3-root.password"
+  (umask 077 && printf '%s\n' "$S3_SECRET_KEY" >"$file")
+  echo "$file"
 }
 
 # sign_certificate CSR OUT START END: signs CSR with the stack's CA as a server
@@ -338,9 +353,10 @@ scram_jaas() {
 
 # PLAIN over TLS, for workers whose librdkafka cannot do SCRAM with Kafka 4
 # (before 2.6.1, see worker_sasl_mechanism): the broker checks the worker's
-# password against this JAAS entry instead of a SCRAM credential.
+# password (and setup's, as admin) against this JAAS entry instead of a SCRAM credential.
 plain_jaas() {
-  printf 'org.apache.kafka.common.security.plain.PlainLoginModule required username="%s" password="%s" user_%s="%s";' \
+  printf 'org.apache.kafka.common.security.plain.PlainLoginModule required username="%s" password="%s" user_%s="%s" user_%s="%s";' \
+    "$KAFKA_ADMIN_USER" "$(tls_secret "$KAFKA_ADMIN_USER")" \
     "$KAFKA_ADMIN_USER" "$(tls_secret "$KAFKA_ADMIN_USER")" \
     "$KAFKA_WORKER_USER" "$(tls_secret "$KAFKA_WORKER_USER")"
 }
@@ -495,7 +511,9 @@ EOF
 # The secure listener's settings (none on the plain stack): TLS with the
 # stack's certificate, SCRAM logins only; the broker talks to itself as the
 # admin user. The controller listener stays plain text on 127.0.0.1: only the
-# broker in the same process uses it.
+# broker in the same process uses it, as User:ANONYMOUS, which is therefore a
+# super user next to admin (docs/security.md). Everyone else needs ACLs, which
+# `imgpipe setup` grants.
 kafka_tls_properties() {
   tls || return 0
   cat <<EOF
@@ -509,6 +527,9 @@ ssl.keystore.password=$(tls_secret keystore)
 ssl.truststore.type=PEM
 ssl.truststore.location=$TLS_DIR/ca.crt
 ssl.client.auth=none
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:$KAFKA_ADMIN_USER;User:ANONYMOUS
 EOF
 }
 
@@ -852,8 +873,20 @@ write_env() {
     echo "export IMGPIPE_KAFKA_TOPIC=$TOPIC"
     echo "export IMGPIPE_S3_ENDPOINT=$(s3_scheme)://$HOST:$(s3_port)"
     echo "export IMGPIPE_S3_REGION=$REGION"
-    echo "export IMGPIPE_S3_ACCESS_KEY=$(printf '%q' "$S3_ACCESS_KEY")"
-    echo "export IMGPIPE_S3_SECRET_KEY=$(printf '%q' "$S3_SECRET_KEY")"
+    if tls; then
+      # Least privilege: the worker runs as its own users; setup acts as the
+      # admins and gives those users their rights. Secrets only in files.
+      echo "export IMGPIPE_S3_ACCESS_KEY=$S3_WORKER_USER"
+      echo "export IMGPIPE_S3_SECRET_KEY_FILE=$(printf '%q' "$(secret_file "$S3_WORKER_USER")")"
+      echo "export IMGPIPE_SETUP_S3_ADMIN_ACCESS_KEY=$(printf '%q' "$S3_ACCESS_KEY")"
+      echo "export IMGPIPE_SETUP_S3_ADMIN_SECRET_KEY_FILE=$(printf '%q' "$(s3_root_secret_file)")"
+      echo "export IMGPIPE_SETUP_KAFKA_ADMIN_USERNAME=$KAFKA_ADMIN_USER"
+      echo "export IMGPIPE_SETUP_KAFKA_ADMIN_PASSWORD_FILE=$(printf '%q' "$(secret_file "$KAFKA_ADMIN_USER")")"
+      echo "export IMGPIPE_SETUP_KAFKA_PUBLISHER_USER=$KAFKA_MINIO_USER"
+    else
+      echo "export IMGPIPE_S3_ACCESS_KEY=$(printf '%q' "$S3_ACCESS_KEY")"
+      echo "export IMGPIPE_S3_SECRET_KEY=$(printf '%q' "$S3_SECRET_KEY")"
+    fi
     echo "export IMGPIPE_NOTIFY_ARN=arn:minio:sqs::$NOTIFY_ID:kafka"
     echo "export IMGPIPE_STACK_S3=$STACK_S3"
     if [[ "$STACK_S3" == versitygw ]]; then

@@ -35,7 +35,10 @@ int parse_and_run(int argc, char** argv) {
 
   int partitions = 0;
   auto* setup = app.add_subcommand(
-      "setup", "Create the buckets, the Kafka topics and the bucket notification (idempotent)");
+      "setup",
+      "Create the buckets, the Kafka topics and the bucket notification; with "
+      "setup.s3_admin_access_key / setup.kafka_admin_username, act as those admins and give the "
+      "worker's own users only the rights it needs (a MinIO policy, Kafka ACLs). Idempotent");
   add_config(setup);
   setup
       ->add_option("--partitions", partitions,

@@ -10,6 +10,7 @@
 #include "kafka/admin.h"
 #include "observe/log.h"
 #include "s3/client.h"
+#include "s3/minio_admin.h"
 
 namespace imgpipe::cli {
 namespace {
@@ -35,7 +36,7 @@ bool ensure_bucket(s3::Client& client, const std::string& bucket) {
 
 bool ensure_topic(const pipeline::Config& config, const std::string& name, int partitions) {
   kafka::TopicSpec spec{name, partitions, config.kafka.replication};
-  auto state = kafka::ensure_topic(kafka_connection(config), spec);
+  auto state = kafka::ensure_topic(setup_kafka_connection(config), spec);
   if (!state) {
     std::cerr << "topic " << name << ": " << state.error().message << '\n';
     return false;
@@ -104,6 +105,48 @@ bool ensure_notification(s3::Client& client, const pipeline::Config& config,
   return true;
 }
 
+std::string joined(const std::set<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+// With setup.s3_admin_access_key: s3.access_key becomes a MinIO user whose
+// only policy lets it read the sources and write (and delete in) the targets.
+bool ensure_worker_user(const pipeline::Config& config, const s3::WorkerAccess& access) {
+  if (config.setup.s3_admin_access_key.empty()) return true;
+  const auto& user = config.s3.access_key;
+  const auto& policy = config.setup.worker_policy;
+  const s3::MinioAdmin admin(setup_s3_options(config));
+  auto done = admin.put_policy(policy, s3::worker_policy_document(access));
+  if (done) done = admin.add_user(user, config.s3.secret_key);
+  if (done) done = admin.set_user_policy(policy, user);
+  if (!done) {
+    std::cerr << "worker user " << user << ": " << done.error().message << '\n';
+    return false;
+  }
+  std::cout << "worker user " << user << ": policy " << policy << " (read "
+            << joined(access.sources) << "; write" << (access.delete_outputs ? " and delete" : "")
+            << " in " << joined(access.targets) << "; nothing else)\n";
+  return true;
+}
+
+// With setup.kafka_admin_username: ACLs for the worker's and the publisher's users.
+bool ensure_worker_acls(const pipeline::Config& config) {
+  if (config.setup.kafka_admin_username.empty()) return true;
+  const auto& publisher = config.setup.kafka_publisher_user;
+  const auto grants = kafka::pipeline_grants(
+      {"User:" + config.kafka.sasl_username, publisher.empty() ? "" : "User:" + publisher,
+       config.kafka.topic, config.effective_dlq_topic(), config.kafka.group});
+  auto granted = kafka::grant_acls(setup_kafka_connection(config), grants);
+  if (!granted) {
+    std::cerr << "kafka ACLs: " << granted.error().message << '\n';
+    return false;
+  }
+  for (const auto& grant : grants) std::cout << "kafka ACL: " << kafka::describe(grant) << '\n';
+  return true;
+}
+
 }  // namespace
 
 int run_setup(const CommonOptions& common, int partitions_override) {
@@ -120,7 +163,7 @@ int run_setup(const CommonOptions& common, int partitions_override) {
     sources.insert(rule.match.bucket);
     for (const auto& output : rule.outputs) targets.insert(output.bucket);
   }
-  s3::Client client(s3_options(*config));
+  s3::Client client(setup_s3_options(*config));
   bool ok = true;
   for (const auto& bucket : sources) ok = ok && ensure_bucket(client, bucket);
   for (const auto& bucket : targets)
@@ -128,6 +171,8 @@ int run_setup(const CommonOptions& common, int partitions_override) {
   ok = ok && ensure_topic(*config, config->kafka.topic, partitions) &&
        ensure_topic(*config, config->effective_dlq_topic(), partitions);
   for (const auto& bucket : sources) ok = ok && ensure_notification(client, *config, bucket);
+  ok = ok && ensure_worker_user(*config, {sources, targets, config->pipeline.delete_outputs}) &&
+       ensure_worker_acls(*config);
   return ok ? 0 : 1;
 }
 

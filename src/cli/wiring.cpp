@@ -51,6 +51,24 @@ kafka::Connection kafka_connection(const pipeline::Config& config) {
   return connection;
 }
 
+s3::ClientOptions setup_s3_options(const pipeline::Config& config) {
+  auto options = s3_options(config);
+  if (!config.setup.s3_admin_access_key.empty()) {
+    options.access_key = config.setup.s3_admin_access_key;
+    options.secret_key = config.setup.s3_admin_secret_key;
+  }
+  return options;
+}
+
+kafka::Connection setup_kafka_connection(const pipeline::Config& config) {
+  auto connection = kafka_connection(config);
+  if (!config.setup.kafka_admin_username.empty()) {
+    connection.properties["sasl.username"] = config.setup.kafka_admin_username;
+    connection.properties["sasl.password"] = config.setup.kafka_admin_password;
+  }
+  return connection;
+}
+
 kafka::ConsumerOptions consumer_options(const pipeline::Config& config) {
   kafka::ConsumerOptions options;
   options.connection = kafka_connection(config);

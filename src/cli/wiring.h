@@ -13,6 +13,10 @@ namespace imgpipe::cli {
 
 s3::ClientOptions s3_options(const pipeline::Config& config);
 kafka::Connection kafka_connection(const pipeline::Config& config);
+// What `imgpipe setup` connects with: the setup.*_admin_* identities where
+// they are given, else the same as s3_options and kafka_connection.
+s3::ClientOptions setup_s3_options(const pipeline::Config& config);
+kafka::Connection setup_kafka_connection(const pipeline::Config& config);
 kafka::ConsumerOptions consumer_options(const pipeline::Config& config);
 pipeline::WorkerOptions worker_options(const pipeline::Config& config);
 

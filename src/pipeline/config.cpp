@@ -259,6 +259,33 @@ std::vector<Setting> declare_settings() {
           "How often a worker reads the dead-letter topic's watermarks for "
           "imgpipe_dead_letter_topic_records (two small requests per partition)",
           [](Config& c) -> int& { return c.metrics.dlq_interval_ms; }, 100, 3600000),
+      text("setup.s3_admin_access_key", "IMGPIPE_SETUP_S3_ADMIN_ACCESS_KEY",
+           "setup only: the S3 admin user setup acts as; it then makes s3.access_key a MinIO "
+           "user of its own with the policy setup.worker_policy. Empty: setup acts as "
+           "s3.access_key and creates no user",
+           [](Config& c) -> std::string& { return c.setup.s3_admin_access_key; }),
+      text(
+          "setup.s3_admin_secret_key", "IMGPIPE_SETUP_S3_ADMIN_SECRET_KEY",
+          "setup only: secret key of setup.s3_admin_access_key",
+          [](Config& c) -> std::string& { return c.setup.s3_admin_secret_key; }, false, true),
+      text(
+          "setup.worker_policy", "IMGPIPE_SETUP_WORKER_POLICY",
+          "setup only: name of the MinIO policy setup writes for the worker (read the rules' "
+          "source buckets, write and delete in their target buckets, nothing else)",
+          [](Config& c) -> std::string& { return c.setup.worker_policy; }, true),
+      text("setup.kafka_admin_username", "IMGPIPE_SETUP_KAFKA_ADMIN_USERNAME",
+           "setup only: the SASL user setup acts as on Kafka; it then grants kafka.sasl_username "
+           "read on kafka.topic and kafka.group and write on the dead-letter topic (ACLs). "
+           "Empty: setup acts as kafka.sasl_username and grants nothing",
+           [](Config& c) -> std::string& { return c.setup.kafka_admin_username; }),
+      text(
+          "setup.kafka_admin_password", "IMGPIPE_SETUP_KAFKA_ADMIN_PASSWORD",
+          "setup only: SASL password of setup.kafka_admin_username",
+          [](Config& c) -> std::string& { return c.setup.kafka_admin_password; }, false, true),
+      text("setup.kafka_publisher_user", "IMGPIPE_SETUP_KAFKA_PUBLISHER_USER",
+           "setup only: the SASL user the object store publishes events as; granted write on "
+           "kafka.topic (with setup.kafka_admin_username). Empty: no grant",
+           [](Config& c) -> std::string& { return c.setup.kafka_publisher_user; }),
       choice(
           "log.level", "IMGPIPE_LOG_LEVEL", "Least severe level that is logged",
           [](Config& c) -> std::string& { return c.log_level; }, observe::log_level_names(), true),
@@ -443,6 +470,32 @@ struct Loader {
     }
   }
 
+  // The privileged identities must come with their secrets and must not be the
+  // worker's own (setup would hand the admin's rights to the worker).
+  void check_setup_identities() {
+    const auto& setup = config.setup;
+    if (!setup.s3_admin_access_key.empty()) {
+      if (setup.s3_admin_secret_key.empty())
+        problems.push_back("setup.s3_admin_secret_key: is required with setup.s3_admin_access_key");
+      if (setup.s3_admin_access_key == config.s3.access_key)
+        problems.push_back(
+            "setup.s3_admin_access_key: must differ from s3.access_key (the worker's own user)");
+    }
+    if (!setup.kafka_admin_username.empty()) {
+      if (setup.kafka_admin_password.empty())
+        problems.push_back(
+            "setup.kafka_admin_password: is required with setup.kafka_admin_username");
+      if (config.kafka.security_protocol.rfind("sasl_", 0) != 0)
+        problems.push_back(
+            "setup.kafka_admin_username: needs kafka.security_protocol sasl_plaintext or "
+            "sasl_ssl");
+      if (setup.kafka_admin_username == config.kafka.sasl_username)
+        problems.push_back(
+            "setup.kafka_admin_username: must differ from kafka.sasl_username (the worker's "
+            "own user)");
+    }
+  }
+
   void check_required() {
     for (const auto& setting : settings()) {
       if (!setting.required) continue;
@@ -462,6 +515,7 @@ struct Loader {
                          "'");
     }
     check_kafka_security();
+    check_setup_identities();
     check_loops();
     // The default rule (no rules:) writes {key} once: nothing to check.
     for (auto& problem : key_collision_problems(config.rules))

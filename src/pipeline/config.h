@@ -79,11 +79,24 @@ struct MetricsSettings {
   int dlq_interval_ms = 30000;  // reads of the dead-letter topic's watermarks
 };
 
+// Only `imgpipe setup` reads these: the privileged identities it acts with
+// while it gives the worker (s3.access_key, kafka.sasl_username) its own,
+// least-privileged one.
+struct SetupSettings {
+  std::string s3_admin_access_key;  // empty: setup uses s3.* and creates no user
+  std::string s3_admin_secret_key;
+  std::string worker_policy = "imgpipe-worker";
+  std::string kafka_admin_username;  // empty: setup uses kafka.* and grants no ACLs
+  std::string kafka_admin_password;
+  std::string kafka_publisher_user;  // SASL user the object store publishes as; empty: none
+};
+
 struct Config {
   KafkaSettings kafka;
   S3Settings s3;
   PipelineSettings pipeline;
   MetricsSettings metrics;
+  SetupSettings setup;
   std::string http_listen = "127.0.0.1:8080";
   std::string log_level = "info";  // observe::log_level_names()
   // Empty: one rule built from pipeline.* (source_bucket -> target_bucket,

@@ -2,8 +2,10 @@
 // MinIO on HTTPS and Kafka on SASL_SSL with SCRAM users, certificates from the
 // stack's private CA (scripts/stack/stack.sh). A worker that is given the
 // wrong CA, meets an expired certificate or a wrong password says why with a
-// reason code, stays not ready and never falls back to plain text; and no
-// secret appears in anything the worker prints or serves.
+// reason code, stays not ready and never falls back to plain text; the
+// worker's own users (made by `imgpipe setup` as the admins) may do its job
+// and nothing else; and no secret appears in anything the worker prints or
+// serves.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -15,7 +17,9 @@
 
 #include "integration/stack.h"
 #include "kafka/connection.h"
+#include "kafka/producer.h"
 #include "s3/client.h"
+#include "s3/minio_admin.h"
 #include "support/process.h"
 #include "support/test_images.h"
 
@@ -51,6 +55,13 @@ std::string private_file(const std::string& name, const std::string& content) {
   std::ofstream(path) << content << '\n';
   fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
   return path;
+}
+
+// The first line of a secret file.
+std::string secret_in(const std::string& file) {
+  std::string secret = read_file(file);
+  while (!secret.empty() && secret.back() == '\n') secret.pop_back();
+  return secret;
 }
 
 // `openssl s_server` presenting the stack CA's expired certificate: a real
@@ -131,7 +142,10 @@ TEST_F(SecureStack, TheStackServesOnlyTlsAndSasl_on_secure_stack) {
   EXPECT_EQ(required_env("IMGPIPE_KAFKA_SECURITY_PROTOCOL"), "sasl_ssl");
   // The env file and the password files are for their owner only.
   for (const auto& file : {required_env("IMGPIPE_STACK_DIR") + "/env",
-                           required_env("IMGPIPE_KAFKA_SASL_PASSWORD_FILE")}) {
+                           required_env("IMGPIPE_KAFKA_SASL_PASSWORD_FILE"),
+                           required_env("IMGPIPE_S3_SECRET_KEY_FILE"),
+                           required_env("IMGPIPE_SETUP_S3_ADMIN_SECRET_KEY_FILE"),
+                           required_env("IMGPIPE_SETUP_KAFKA_ADMIN_PASSWORD_FILE")}) {
     struct stat status {};
     ASSERT_EQ(::stat(file.c_str(), &status), 0) << file;
     EXPECT_EQ(status.st_mode & 077, 0u) << file << " is readable by others";
@@ -182,6 +196,8 @@ TEST_F(SecureStack, ScramLogsInOrTheWorkerSaysWhyItCannot_on_secure_stack) {
     return;
   }
   const std::string log = "/tmp/" + unique_name("scram") + ".log";
+  std::string output;
+  ASSERT_EQ(testing_support::run_command({IMGPIPE_BINARY, "setup"}, env_, output), 0) << output;
   start_group_at_end(group_);
   auto worker = start_worker(scram, log);
   EXPECT_TRUE(eventually([&] { return http_status(port_, "/readyz") == 200; }, 60s))
@@ -191,16 +207,94 @@ TEST_F(SecureStack, ScramLogsInOrTheWorkerSaysWhyItCannot_on_secure_stack) {
   EXPECT_EQ(worker->wait(30s), 0) << read_file(log);
 }
 
+template <class T>
+void expect_denied(const Result<T>& result, const std::string& what) {
+  ASSERT_FALSE(result.ok()) << what << " was allowed";
+  EXPECT_EQ(result.error().reason, Reason::access_denied) << what << ": " << result.error().message;
+}
+
+// What the worker's Kafka user gets when it produces to `topic` ("" when stored).
+std::string produce_as_worker(const std::string& topic) {
+  auto producer =
+      kafka::Producer::create(kafka::Connection{stack_brokers(), worker_kafka_security()});
+  if (!producer) return producer.error().message;
+  auto stored = (*producer)->produce(topic, "k", "{}", {}, 10s);
+  return stored ? "" : stored.error().message;
+}
+
+// `imgpipe setup`, run as the admins, makes the worker's users; with them the
+// worker can read its sources, write and delete in its targets, consume its
+// group and write dead letters, and is refused everything else.
+TEST_F(SecureStack, TheWorkerIdentityMayDoItsJobAndNothingElse_on_secure_stack) {
+  std::string output;
+  ASSERT_EQ(testing_support::run_command({IMGPIPE_BINARY, "setup"}, env_, output), 0) << output;
+  EXPECT_NE(output.find("worker user " + required_env("IMGPIPE_S3_ACCESS_KEY") +
+                        ": policy imgpipe-worker (read " + source_ + "; write and delete in " +
+                        target_ + "; nothing else)"),
+            std::string::npos)
+      << output;
+  EXPECT_NE(output.find("kafka ACL: allow User:imgpipe to read group " + group_), std::string::npos)
+      << output;
+  EXPECT_NE(output.find("kafka ACL: allow User:minio to write topic " + stack_topic()),
+            std::string::npos)
+      << output;
+
+  s3::Client admin(stack_s3_options());
+  s3::Client worker(worker_s3_options());
+  ASSERT_NE(stack_s3_options().access_key, worker_s3_options().access_key);
+  const std::string other = unique_name("other");
+  ASSERT_TRUE(admin.create_bucket(other).ok());
+  s3::PutRequest put;
+  put.content_type = "image/jpeg";
+  put.body = testing_support::make_image(64, 48, ".jpg");
+  ASSERT_TRUE(admin.put_object(source_, "a.jpg", put).ok());
+  ASSERT_TRUE(admin.put_object(target_, "old.jpg", put).ok());
+  ASSERT_TRUE(admin.put_object(other, "b.jpg", put).ok());
+
+  // The job.
+  EXPECT_TRUE(worker.get_object(source_, "a.jpg").ok());
+  EXPECT_TRUE(worker.head_object(target_, "old.jpg").ok());
+  EXPECT_TRUE(worker.put_object(target_, "new.jpg", put).ok());
+  EXPECT_TRUE(worker.delete_object(target_, "old.jpg").ok());
+  auto missing = worker.head_object(target_, "never-written.jpg");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().reason, Reason::object_missing) << "not there, rather than denied";
+  EXPECT_EQ(group_round_trip(kafka::Connection{stack_brokers(), worker_kafka_security()},
+                             stack_topic(), group_),
+            "");
+  EXPECT_EQ(produce_as_worker(stack_topic() + ".dlq"), "");
+
+  // Everything else.
+  expect_denied(worker.get_object(other, "b.jpg"), "reading another bucket");
+  expect_denied(worker.put_object(source_, "x.jpg", put), "writing into the source");
+  expect_denied(worker.delete_object(source_, "a.jpg"), "deleting a source");
+  expect_denied(worker.delete_object(other, "b.jpg"), "deleting in another bucket");
+  expect_denied(worker.list_objects(other, "", ""), "listing another bucket");
+  expect_denied(worker.create_bucket(unique_name("new")), "creating a bucket");
+  const s3::MinioAdmin as_worker(worker_s3_options());
+  expect_denied(as_worker.add_user("intruder", random_secret("intruder-")), "the admin API");
+  EXPECT_TRUE(admin.head_object(source_, "a.jpg").ok()) << "the source is still there";
+  EXPECT_TRUE(admin.head_object(other, "b.jpg").ok());
+  const auto forged = produce_as_worker(stack_topic());
+  EXPECT_NE(forged.find("Topic authorization failed"), std::string::npos)
+      << "the worker may not forge events: " << forged;
+  EXPECT_NE(group_round_trip(kafka::Connection{stack_brokers(), worker_kafka_security()},
+                             stack_topic(), unique_name("other-group")),
+            "");
+}
+
 // Everything a worker prints or serves, through start-up, work, refused
 // credentials for S3 and Kafka, shutdown and a crash, is searched for every
 // secret it was given.
 TEST_F(SecureStack, NoSecretAppearsInAnythingTheWorkerPrintsOrServes_on_secure_stack) {
-  std::string sasl_password = read_file(required_env("IMGPIPE_KAFKA_SASL_PASSWORD_FILE"));
-  while (!sasl_password.empty() && sasl_password.back() == '\n') sasl_password.pop_back();
-  const std::string s3_secret = required_env("IMGPIPE_S3_SECRET_KEY");
+  const std::vector<std::string> given = {
+      secret_in(required_env("IMGPIPE_KAFKA_SASL_PASSWORD_FILE")),
+      secret_in(required_env("IMGPIPE_S3_SECRET_KEY_FILE")),
+      secret_in(required_env("IMGPIPE_SETUP_S3_ADMIN_SECRET_KEY_FILE")),
+      secret_in(required_env("IMGPIPE_SETUP_KAFKA_ADMIN_PASSWORD_FILE"))};
   const std::string wrong_s3_secret = random_secret("wrong-s3-");
   const std::string wrong_password = random_secret("wrong-sasl-");
-  ASSERT_GT(sasl_password.size(), 8u);
+  for (const auto& secret : given) ASSERT_GT(secret.size(), 8u);
 
   std::string output;
   ASSERT_EQ(testing_support::run_command({IMGPIPE_BINARY, "setup"}, env_, output), 0) << output;
@@ -240,8 +334,9 @@ TEST_F(SecureStack, NoSecretAppearsInAnythingTheWorkerPrintsOrServes_on_secure_s
   outputs_.push_back(read_file(log));
 
   // Refused credentials, each reported without the secret that was refused.
-  expect_refused({{"IMGPIPE_S3_SECRET_KEY", wrong_s3_secret}}, "s3: access_denied",
-                 R"("error":"access_denied)");
+  expect_refused(
+      {{"IMGPIPE_S3_SECRET_KEY_FILE", private_file(group_ + "-wrong-s3", wrong_s3_secret)}},
+      "s3: access_denied", R"("error":"access_denied)");
   expect_refused(
       {{"IMGPIPE_KAFKA_SASL_PASSWORD_FILE", private_file(group_ + "-wrong", wrong_password)}},
       "kafka: authentication_failed", R"("reason":"authentication_failed")");
@@ -256,7 +351,9 @@ TEST_F(SecureStack, NoSecretAppearsInAnythingTheWorkerPrintsOrServes_on_secure_s
   std::size_t bytes = 0;
   for (const auto& text : outputs_) {
     bytes += text.size();
-    for (const auto& secret : {sasl_password, s3_secret, wrong_s3_secret, wrong_password}) {
+    auto secrets = given;
+    secrets.insert(secrets.end(), {wrong_s3_secret, wrong_password});
+    for (const auto& secret : secrets) {
       EXPECT_EQ(text.find(secret), std::string::npos) << "a secret in:\n" << text;
     }
   }

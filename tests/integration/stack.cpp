@@ -31,16 +31,6 @@ std::string required_env(const char* name) {
   return value;
 }
 
-s3::ClientOptions stack_s3_options() {
-  s3::ClientOptions options;
-  options.endpoint = required_env("IMGPIPE_S3_ENDPOINT");
-  options.region = required_env("IMGPIPE_S3_REGION");
-  options.access_key = required_env("IMGPIPE_S3_ACCESS_KEY");
-  options.secret_key = required_env("IMGPIPE_S3_SECRET_KEY");
-  if (const char* ca = std::getenv("IMGPIPE_S3_CA_FILE"); ca != nullptr) options.ca_file = ca;
-  return options;
-}
-
 namespace {
 
 std::string optional_env(const char* name) {
@@ -48,9 +38,42 @@ std::string optional_env(const char* name) {
   return value != nullptr ? value : "";
 }
 
+// NAME's value, or the first line of the file NAME_FILE names.
+std::string env_or_file(const std::string& name) {
+  if (auto value = optional_env(name.c_str()); !value.empty()) return value;
+  const auto file = optional_env((name + "_FILE").c_str());
+  if (file.empty()) return "";
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+s3::ClientOptions s3_options_as(const std::string& access_key, const std::string& secret_key) {
+  s3::ClientOptions options;
+  options.endpoint = required_env("IMGPIPE_S3_ENDPOINT");
+  options.region = required_env("IMGPIPE_S3_REGION");
+  options.access_key = access_key;
+  options.secret_key = secret_key;
+  if (const char* ca = std::getenv("IMGPIPE_S3_CA_FILE"); ca != nullptr) options.ca_file = ca;
+  if (options.access_key.empty() || options.secret_key.empty())
+    throw std::runtime_error("the stack's env file names no S3 credentials");
+  return options;
+}
+
 }  // namespace
 
-std::map<std::string, std::string> stack_kafka_security() {
+s3::ClientOptions stack_s3_options() {
+  if (auto admin = optional_env("IMGPIPE_SETUP_S3_ADMIN_ACCESS_KEY"); !admin.empty())
+    return s3_options_as(admin, env_or_file("IMGPIPE_SETUP_S3_ADMIN_SECRET_KEY"));
+  return worker_s3_options();
+}
+
+s3::ClientOptions worker_s3_options() {
+  return s3_options_as(required_env("IMGPIPE_S3_ACCESS_KEY"), env_or_file("IMGPIPE_S3_SECRET_KEY"));
+}
+
+std::map<std::string, std::string> worker_kafka_security() {
   std::map<std::string, std::string> properties;
   const std::string protocol = optional_env("IMGPIPE_KAFKA_SECURITY_PROTOCOL");
   if (protocol.empty()) return properties;
@@ -58,14 +81,20 @@ std::map<std::string, std::string> stack_kafka_security() {
   const std::pair<const char*, const char*> settings[] = {
       {"IMGPIPE_KAFKA_SASL_MECHANISM", "sasl.mechanisms"},
       {"IMGPIPE_KAFKA_SASL_USERNAME", "sasl.username"},
-      {"IMGPIPE_KAFKA_SASL_PASSWORD", "sasl.password"},
       {"IMGPIPE_KAFKA_SSL_CA_LOCATION", "ssl.ca.location"}};
   for (const auto& [variable, property] : settings) {
     if (auto value = optional_env(variable); !value.empty()) properties[property] = value;
   }
-  if (auto file = optional_env("IMGPIPE_KAFKA_SASL_PASSWORD_FILE"); !file.empty()) {
-    std::ifstream in(file);
-    std::getline(in, properties["sasl.password"]);
+  if (auto password = env_or_file("IMGPIPE_KAFKA_SASL_PASSWORD"); !password.empty())
+    properties["sasl.password"] = password;
+  return properties;
+}
+
+std::map<std::string, std::string> stack_kafka_security() {
+  auto properties = worker_kafka_security();
+  if (auto admin = optional_env("IMGPIPE_SETUP_KAFKA_ADMIN_USERNAME"); !admin.empty()) {
+    properties["sasl.username"] = admin;
+    properties["sasl.password"] = env_or_file("IMGPIPE_SETUP_KAFKA_ADMIN_PASSWORD");
   }
   return properties;
 }

@@ -19,12 +19,20 @@ namespace imgpipe::integration {
 
 std::string required_env(const char* name);
 
+// What tests act as to upload, read back and administer: the stack's admin
+// users where its env file names them (IMGPIPE_SETUP_*: the secure stack),
+// else the worker's credentials (the plain stack has one root user).
 s3::ClientOptions stack_s3_options();
+// The worker's own S3 identity (IMGPIPE_S3_ACCESS_KEY, IMGPIPE_S3_SECRET_KEY[_FILE]).
+s3::ClientOptions worker_s3_options();
 std::string stack_brokers();
 // librdkafka's TLS and SASL properties of the stack, from the IMGPIPE_KAFKA_*
-// variables its env file sets (none on the plain stack).
+// variables its env file sets (none on the plain stack), as the Kafka admin
+// user where the env file names one (IMGPIPE_SETUP_KAFKA_ADMIN_*).
 std::map<std::string, std::string> stack_kafka_security();
-// The stack's brokers with those properties.
+// The same as the worker's user (kafka.sasl_username).
+std::map<std::string, std::string> worker_kafka_security();
+// The stack's brokers with stack_kafka_security().
 kafka::Connection stack_kafka();
 void set_stack_security(RdKafka::Conf& conf);
 std::string stack_topic();

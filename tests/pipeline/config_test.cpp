@@ -440,5 +440,51 @@ TEST(LoadConfig, TlsVerificationIsOnUnlessTurnedOffExplicitly) {
   EXPECT_TRUE(changed->s3.insecure_skip_tls_verify);
 }
 
+TEST(LoadConfig, SetupIdentitiesNeedTheirSecretsAndMustNotBeTheWorkers) {
+  const std::vector<std::pair<std::map<std::string, std::string>, std::string>> cases = {
+      {{{"IMGPIPE_SETUP_S3_ADMIN_ACCESS_KEY", "root"}},
+       "setup.s3_admin_secret_key: is required with setup.s3_admin_access_key"},
+      {{{"IMGPIPE_SETUP_S3_ADMIN_ACCESS_KEY", "key"}, {"IMGPIPE_SETUP_S3_ADMIN_SECRET_KEY", "x"}},
+       "setup.s3_admin_access_key: must differ from s3.access_key"},
+      {{{"IMGPIPE_SETUP_KAFKA_ADMIN_USERNAME", "admin"},
+        {"IMGPIPE_SETUP_KAFKA_ADMIN_PASSWORD", "x"}},
+       "setup.kafka_admin_username: needs kafka.security_protocol sasl_plaintext or sasl_ssl"},
+      {{{"IMGPIPE_KAFKA_SECURITY_PROTOCOL", "sasl_ssl"},
+        {"IMGPIPE_KAFKA_SASL_MECHANISM", "PLAIN"},
+        {"IMGPIPE_KAFKA_SASL_USERNAME", "imgpipe"},
+        {"IMGPIPE_KAFKA_SASL_PASSWORD", "p"},
+        {"IMGPIPE_SETUP_KAFKA_ADMIN_USERNAME", "imgpipe"}},
+       "setup.kafka_admin_username: must differ from kafka.sasl_username"},
+      {{{"IMGPIPE_SETUP_KAFKA_ADMIN_USERNAME", "admin"}},
+       "setup.kafka_admin_password: is required with setup.kafka_admin_username"},
+  };
+  for (const auto& [variables, problem] : cases) {
+    auto all = variables;
+    all.insert({{"IMGPIPE_S3_ACCESS_KEY", "key"}, {"IMGPIPE_S3_SECRET_KEY", "secret"}});
+    auto config = load_config_text("", environment(all));
+    ASSERT_FALSE(config.ok()) << problem;
+    EXPECT_NE(config.error().message.find(problem), std::string::npos) << config.error().message;
+  }
+}
+
+TEST(LoadConfig, SetupIdentitiesAreAcceptedAndTheirSecretsHidden) {
+  auto config =
+      load_config_text("setup:\n  worker_policy: my-policy\n  kafka_publisher_user: minio\n",
+                       environment({{"IMGPIPE_S3_ACCESS_KEY", "worker"},
+                                    {"IMGPIPE_S3_SECRET_KEY", "worker-secret"},
+                                    {"IMGPIPE_SETUP_S3_ADMIN_ACCESS_KEY", "root"},
+                                    {"IMGPIPE_SETUP_S3_ADMIN_SECRET_KEY", "root-secret"}}));
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->setup.s3_admin_access_key, "root");
+  EXPECT_EQ(config->setup.worker_policy, "my-policy");
+  EXPECT_EQ(config->setup.kafka_publisher_user, "minio");
+  for (const auto& setting : settings()) {
+    if (setting.path == "setup.s3_admin_secret_key" ||
+        setting.path == "setup.kafka_admin_password") {
+      EXPECT_EQ(describe_value(setting, *config), "***") << setting.path;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace imgpipe::pipeline
