@@ -111,6 +111,27 @@ k -n "$KAFKA_NAMESPACE" wait "kafka/$KAFKA_CLUSTER" --for=condition=Ready --time
   kubectl --context $CONTEXT -n $KAFKA_NAMESPACE get pods,kafka,kafkanodepool
   kubectl --context $CONTEXT -n $KAFKA_NAMESPACE logs deploy/strimzi-cluster-operator"
 k -n "$KAFKA_NAMESPACE" wait kafkatopic --all --for=condition=Ready --timeout=5m
+k -n "$KAFKA_NAMESPACE" wait kafkauser --all --for=condition=Ready --timeout=5m
+
+# ---------------------------------------------------------------- Kafka credentials
+# Strimzi keeps the cluster CA and each KafkaUser's password in namespace
+# kafka; MinIO and the chart read theirs from namespace imgpipe.
+copy_kafka_secrets() {
+  local ca user target password
+  k create namespace "$APP_NAMESPACE" --dry-run=client -o yaml | k apply -f - >/dev/null
+  ca="$(k -n "$KAFKA_NAMESPACE" get secret "$KAFKA_CLUSTER-cluster-ca-cert" -o jsonpath='{.data.ca\.crt}' | base64 -d)"
+  k -n "$APP_NAMESPACE" create secret generic kafka-cluster-ca --from-literal=ca.crt="$ca" \
+    --dry-run=client -o yaml | k apply -f - >/dev/null
+  for user in imgpipe-worker:imgpipe-worker-kafka minio:minio-kafka imgpipe-reconcile:imgpipe-reconcile-kafka; do
+    target="${user#*:}"
+    user="${user%%:*}"
+    password="$(k -n "$KAFKA_NAMESPACE" get secret "$user" -o jsonpath='{.data.password}' | base64 -d)"
+    k -n "$APP_NAMESPACE" create secret generic "$target" --from-literal=username="$user" \
+      --from-literal=password="$password" --dry-run=client -o yaml | k apply -f - >/dev/null
+  done
+  log "Kafka's CA and the SCRAM users imgpipe-worker, minio and imgpipe-reconcile copied into namespace $APP_NAMESPACE"
+}
+copy_kafka_secrets
 
 # ---------------------------------------------------------------- MinIO
 log "deploying MinIO ($MINIO_MODE, $minio_dir)"
@@ -215,14 +236,13 @@ imgpipe is running on kind cluster "$CLUSTER_NAME" (kubectl context $CONTEXT).
   MinIO S3 API    $s3        (bucket raw in, processed out)
   MinIO console   http://127.0.0.1:$minio_console_port
   credentials     $access_key / $secret_key   (Secret $MINIO_NAMESPACE/minio-credentials)
-  Kafka           127.0.0.1:$kafka_port      (external listener, plain; topic bucket-events)
+  Kafka           127.0.0.1:$kafka_port      (external listener: TLS, SCRAM-SHA-512; CA in Secret $APP_NAMESPACE/kafka-cluster-ca)
 
 Watch it:
   kubectl --context $CONTEXT get pods -A -o wide
   kubectl --context $CONTEXT -n $APP_NAMESPACE logs -f deploy/imgpipe
   kubectl --context $CONTEXT -n $KAFKA_NAMESPACE get kafka,kafkanodepool,kafkatopic
-  kubectl --context $CONTEXT -n $KAFKA_NAMESPACE exec $KAFKA_CLUSTER-brokers-0 -c kafka -- \\
-      bin/kafka-consumer-groups.sh --bootstrap-server localhost:9092 --describe --group imgpipe
+  kubectl --context $CONTEXT -n $APP_NAMESPACE exec deploy/imgpipe -- imgpipe status
   kubectl --context $CONTEXT -n $APP_NAMESPACE port-forward svc/imgpipe 8080:8080   # then curl localhost:8080/metrics
 Upload an image:
   curl --aws-sigv4 aws:amz:us-east-1:s3 --user '$access_key:$secret_key' -T photo.jpg $s3/raw/photo.jpg

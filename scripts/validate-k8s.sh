@@ -95,7 +95,7 @@ helm_refuse() {
     refuse "keda.maxReplicas (12) is above kafka.partitions (6)" --set keda.enabled=true --set keda.maxReplicas=12 &&
     refuse "replicaCount (8) is above kafka.partitions (6)" --set replicaCount=8 &&
     refuse "must be shorter than terminationGracePeriodSeconds" --set shutdownGraceSeconds=60 &&
-    refuse "kafka.sasl.enabled needs kafka.sasl.existingSecret" --set kafka.sasl.enabled=true
+    refuse "kafka.sasl.enabled needs kafka.sasl.existingSecret" --set kafka.sasl.existingSecret=
 }
 
 kustomize_all() {

@@ -142,7 +142,7 @@ def node_ids(pool) -> list[int]:
 
 
 def check_bootstrap(problems, w: World, where: str, servers: str):
-    plain = w.listener("internal", tls=False)
+    internal = w.listener("internal", tls=True)
     for server in servers.split(","):
         host, _, port = server.rpartition(":")
         m = re.fullmatch(r"([a-z0-9-]+)\.([a-z0-9-]+)\.svc(\.cluster\.local)?", host)
@@ -152,8 +152,8 @@ def check_bootstrap(problems, w: World, where: str, servers: str):
         elif (m.group(1), m.group(2)) != (want, w.kafka_ns):
             problems.append(f"{where}: {server!r} names {m.group(1)}.{m.group(2)}, but Kafka "
                             f"{w.kafka_name} creates {want}.{w.kafka_ns}")
-        elif int(port) != plain["port"]:
-            problems.append(f"{where}: port {port}, but the plain internal listener is on {plain['port']}")
+        elif int(port) != internal["port"]:
+            problems.append(f"{where}: port {port}, but the internal TLS listener is on {internal['port']}")
 
 
 def minio_container(docs):
@@ -179,7 +179,7 @@ def job_name(job) -> str:
 
 # --------------------------------------------------------------------------- checks
 
-@check("bootstrap service: MinIO, the worker, the setup Job, the reconcile CronJob and KEDA use <kafka>-kafka-bootstrap.<ns>.svc:<plain port>")
+@check("bootstrap service: MinIO, the worker, the setup Job, the reconcile CronJob and KEDA use <kafka>-kafka-bootstrap.<ns>.svc:<TLS port>")
 def bootstrap(problems, w: World):
     for mode, docs in w.minio.items():
         check_bootstrap(problems, w, f"minio-{mode} MINIO_NOTIFY_KAFKA_BROKERS_PRIMARY",
@@ -365,21 +365,96 @@ def secrets(problems, w: World):
             docs_c = w.chart[values]
             for wl in find(docs_c, "Deployment") + chart_jobs(docs_c):
                 refs += [(f"chart/{values} {wl['kind']}", e) for e in container(wl).get("env", [])]
-        for where, e in refs:
-            ref = e.get("valueFrom", {}).get("secretKeyRef")
-            if not ref:
-                continue
-            s = secrets_by_name.get(ref["name"])
-            if s is None:
-                problems.append(f"{where}: {e['name']} reads Secret {ref['name']}, which deploy/minio does not create")
-            elif ref["key"] not in secret_keys(s):
-                problems.append(f"{where}: {e['name']} reads key {ref['key']} of Secret {ref['name']}, "
-                                f"which has {sorted(secret_keys(s))}")
+        keys = {name: secret_keys(s) for name, s in secrets_by_name.items()}
+        copied, _ = kind_copied_secrets(w)
+        keys.update(copied)
+        wanted = [(where, e["name"], e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+                  for where, e in refs if e.get("valueFrom", {}).get("secretKeyRef")]
+        workloads = [(f"minio-{mode}", one(docs, "StatefulSet", "minio"))]
+        workloads += [(f"chart/default {wl['kind']}", wl)
+                      for wl in find(w.chart["default"], "Deployment") + chart_jobs(w.chart["default"])]
+        for where, wl in workloads:
+            for v in pod_spec(wl).get("volumes", []):
+                if "secret" in v:
+                    for item in v["secret"].get("items", []):
+                        wanted.append((where, f"volume {v['name']}", v["secret"]["secretName"], item["key"]))
+        for where, what, name, key in wanted:
+            if name not in keys:
+                problems.append(f"{where}: {what} reads Secret {name}, which neither deploy/minio creates "
+                                "nor scripts/kind-up.sh copies")
+            elif key not in keys[name]:
+                problems.append(f"{where}: {what} reads key {key} of Secret {name}, which has {sorted(keys[name])}")
     for so in find(w.chart["all-features"], "ScaledObject"):
         for t in so["spec"]["triggers"]:
             ref = t.get("authenticationRef", {}).get("name")
             if ref and not find(w.chart["all-features"], "TriggerAuthentication", ref):
                 problems.append(f"ScaledObject uses TriggerAuthentication {ref}, which the chart does not render")
+
+
+def kind_copied_secrets(w: World):
+    """The Secrets scripts/kind-up.sh copies from namespace kafka: {secret: keys} and {secret: KafkaUser}."""
+    with open(os.path.join(w.root, "scripts/kind-up.sh"), encoding="utf-8") as f:
+        text = f.read()
+    copied, users = {}, {}
+    if "create secret generic kafka-cluster-ca" in text:
+        copied["kafka-cluster-ca"] = {"ca.crt"}
+    m = re.search(r"for user in ([^;]+);", text)
+    for pair in (m.group(1).split() if m else []):
+        user, _, target = pair.partition(":")
+        copied[target], users[target] = {"username", "password"}, user
+    return copied, users
+
+
+def acl_allows(user, resource_type, name, operation) -> bool:
+    for acl in user["spec"].get("authorization", {}).get("acls", []):
+        r = acl["resource"]
+        if r["type"] == resource_type and r.get("name") == name and r.get("patternType", "literal") == "literal" \
+                and operation in acl["operations"]:
+            return True
+    return False
+
+
+@check("kafka users: MinIO, the worker, the setup Job and the reconcile CronJob log in as KafkaUsers (SCRAM-SHA-512) whose ACLs allow their work and no more")
+def kafka_users(problems, w: World):
+    if w.kafka["spec"]["kafka"].get("authorization", {}).get("type") != "simple":
+        problems.append(f"Kafka {w.kafka_name}: no authorization, so ACLs are not enforced")
+    for listener in w.kafka["spec"]["kafka"]["listeners"]:
+        if not listener.get("tls") or listener.get("authentication", {}).get("type") != "scram-sha-512":
+            problems.append(f"Kafka {w.kafka_name}: listener {listener['name']} is not TLS with SCRAM-SHA-512")
+    users = {u["metadata"]["name"]: u for u in find(w.strimzi, "KafkaUser")}
+    _, secret_user = kind_copied_secrets(w)
+    topic, dlq, group = "bucket-events", "bucket-events.dlq", "imgpipe"
+    # (who, its Kafka Secret, what it must be allowed, what it must not)
+    roles = []
+    minio_env = env_of(minio_container(w.minio["base"]))
+    minio_user = minio_env.get("MINIO_NOTIFY_KAFKA_SASL_USERNAME_PRIMARY", {}).get("value")
+    roles.append(("MinIO", minio_user, [("topic", topic, "Write")], [("topic", topic, "Read")]))
+    docs = w.chart["default"]
+    worker_secret = env_of(chart_worker(docs))["IMGPIPE_KAFKA_SASL_USERNAME"]["valueFrom"]["secretKeyRef"]["name"]
+    topic = env_value(chart_worker(docs), "IMGPIPE_KAFKA_TOPIC")
+    dlq = env_value(chart_worker(docs), "IMGPIPE_KAFKA_DLQ_TOPIC")
+    group = env_value(chart_worker(docs), "IMGPIPE_KAFKA_GROUP")
+    roles.append(("the worker", secret_user.get(worker_secret),
+                  [("topic", topic, "Read"), ("group", group, "Read"), ("topic", dlq, "Write")],
+                  [("topic", topic, "Write")]))
+    for cj in find(w.chart["all-features"], "CronJob"):
+        vols = pod_spec({"spec": cj["spec"]["jobTemplate"]["spec"]}).get("volumes", [])
+        secret = next((v["secret"]["secretName"] for v in vols if v["name"] == "kafka-secret"), None)
+        roles.append(("the reconcile CronJob", secret_user.get(secret), [("topic", topic, "Write")],
+                      [("topic", topic, "Read")]))
+    for who, name, allowed, refused in roles:
+        user = users.get(name)
+        if user is None:
+            problems.append(f"{who} logs in as {name!r}, which is no KafkaUser of deploy/strimzi")
+            continue
+        if user["spec"].get("authentication", {}).get("type") != "scram-sha-512":
+            problems.append(f"KafkaUser {name}: authentication is not scram-sha-512")
+        for rtype, rname, op in allowed:
+            if not acl_allows(user, rtype, rname, op):
+                problems.append(f"KafkaUser {name} ({who}): no ACL allows {op} on {rtype} {rname}")
+        for rtype, rname, op in refused:
+            if acl_allows(user, rtype, rname, op) or acl_allows(user, rtype, rname, "All"):
+                problems.append(f"KafkaUser {name} ({who}): may {op} {rtype} {rname}, which it never needs")
 
 
 @check("S3 endpoint: the worker's IMGPIPE_S3_ENDPOINT is MinIO's Service and API port")
@@ -866,7 +941,7 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     w = World(argv[0], argv[1])
-    for fn in (bootstrap, topics, replication, node_pools, kind_ports, kind_version, secrets,
+    for fn in (bootstrap, topics, replication, node_pools, kind_ports, kind_version, secrets, kafka_users,
                s3_endpoint, notify_target, minio_layout, chart_selectors, chart_http, chart_service_ports,
                chart_config_mount, chart_hardening, chart_shutdown, chart_replicas, chart_rollout,
                chart_commands, chart_ci_values, chart_observability, pod_security, versions, chart_docs):

@@ -65,11 +65,19 @@ def main(argv) -> int:
     cm = next(d for d in docs if d["kind"] == "ConfigMap" and "config.yaml" in d.get("data", {}))
     _, worker = next((k, c) for k, c in containers(docs) if k == "Deployment")
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    secrets = tempfile.TemporaryDirectory()
     for e in worker["env"]:
         if e["name"] == "IMGPIPE_CONFIG":
             continue
         # Secrets and the CPU-limit reference resolve only in a cluster: stand-ins.
         env[e["name"]] = e.get("value", "2" if e["name"] == "IMGPIPE_WORKERS" else "from-a-secret")
+        if e["name"].endswith("_FILE"):
+            # A mounted secret file: a stand-in with the mode the chart gives it.
+            stand_in = os.path.join(secrets.name, e["name"])
+            with open(stand_in, "w", encoding="utf-8") as f:
+                f.write("from-a-secret-file\n")
+            os.chmod(stand_in, 0o440)
+            env[e["name"]] = stand_in
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         f.write(cm["data"]["config.yaml"])
         path = f.name
@@ -77,6 +85,7 @@ def main(argv) -> int:
         r = subprocess.run([binary, "validate", "--config", path], env=env, capture_output=True, text=True)
     finally:
         os.unlink(path)
+        secrets.cleanup()
     if r.returncode != 0:
         print("imgpipe validate refuses the chart's config.yaml with the chart's environment:")
         print(r.stdout + r.stderr)

@@ -78,64 +78,160 @@ Deployment, so `helm template` and `helm install` stop with the message.
 {{- end }}
 {{- end }}
 
-{{/* Environment shared by the worker, the setup Job and the reconcile CronJob: every IMGPIPE_* setting. */}}
+{{/* Environment shared by the worker, the setup Job and the reconcile CronJob:
+every IMGPIPE_* setting. Called with (dict "root" $ "component" "worker"|"setup"|"reconcile").
+Secrets reach the process as files (*_FILE, mounted by imgpipe.secretVolumes),
+never as environment values. */}}
 {{- define "imgpipe.env" -}}
+{{- $v := .root.Values -}}
+{{- $sasl := include "imgpipe.kafkaSecret" . | fromYaml -}}
 - name: IMGPIPE_CONFIG
   value: /etc/imgpipe/config.yaml
 - name: IMGPIPE_KAFKA_BROKERS
-  value: {{ .Values.kafka.brokers | quote }}
+  value: {{ $v.kafka.brokers | quote }}
 - name: IMGPIPE_KAFKA_TOPIC
-  value: {{ .Values.kafka.topic | quote }}
+  value: {{ $v.kafka.topic | quote }}
 - name: IMGPIPE_KAFKA_DLQ_TOPIC
-  value: {{ .Values.kafka.dlqTopic | quote }}
+  value: {{ $v.kafka.dlqTopic | quote }}
 - name: IMGPIPE_KAFKA_GROUP
-  value: {{ .Values.kafka.group | quote }}
+  value: {{ $v.kafka.group | quote }}
 - name: IMGPIPE_KAFKA_PARTITIONS
-  value: {{ .Values.kafka.partitions | quote }}
+  value: {{ $v.kafka.partitions | quote }}
 - name: IMGPIPE_KAFKA_REPLICATION
-  value: {{ .Values.kafka.replication | quote }}
-{{- if .Values.kafka.sasl.enabled }}
+  value: {{ $v.kafka.replication | quote }}
+{{- if $v.kafka.sasl.enabled }}
 - name: IMGPIPE_KAFKA_SECURITY_PROTOCOL
-  value: {{ .Values.kafka.sasl.securityProtocol | quote }}
+  value: {{ $v.kafka.sasl.securityProtocol | quote }}
 - name: IMGPIPE_KAFKA_SASL_MECHANISM
-  value: {{ .Values.kafka.sasl.mechanism | quote }}
+  value: {{ $v.kafka.sasl.mechanism | quote }}
 - name: IMGPIPE_KAFKA_SASL_USERNAME
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.kafka.sasl.existingSecret }}
-      key: {{ .Values.kafka.sasl.usernameKey }}
-- name: IMGPIPE_KAFKA_SASL_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{ .Values.kafka.sasl.existingSecret }}
-      key: {{ .Values.kafka.sasl.passwordKey }}
+      name: {{ $sasl.name }}
+      key: {{ $v.kafka.sasl.usernameKey }}
+- name: IMGPIPE_KAFKA_SASL_PASSWORD_FILE
+  value: /etc/imgpipe-secrets/kafka/password
+{{- end }}
+{{- if $v.kafka.tls.caSecret }}
+- name: IMGPIPE_KAFKA_SSL_CA_LOCATION
+  value: /etc/imgpipe-secrets/kafka-ca/ca.crt
 {{- end }}
 - name: IMGPIPE_S3_ENDPOINT
-  value: {{ .Values.s3.endpoint | quote }}
+  value: {{ $v.s3.endpoint | quote }}
 - name: IMGPIPE_S3_REGION
-  value: {{ .Values.s3.region | quote }}
+  value: {{ $v.s3.region | quote }}
 - name: IMGPIPE_S3_PATH_STYLE
-  value: {{ .Values.s3.pathStyle | quote }}
+  value: {{ $v.s3.pathStyle | quote }}
 - name: IMGPIPE_S3_ACCESS_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.s3.existingSecret }}
-      key: {{ .Values.s3.accessKeyKey }}
-- name: IMGPIPE_S3_SECRET_KEY
+      name: {{ $v.s3.existingSecret }}
+      key: {{ $v.s3.accessKeyKey }}
+- name: IMGPIPE_S3_SECRET_KEY_FILE
+  value: /etc/imgpipe-secrets/s3/secret-key
+{{- if $v.s3.caSecret }}
+- name: IMGPIPE_S3_CA_FILE
+  value: /etc/imgpipe-secrets/s3-ca/ca.crt
+{{- end }}
+{{- if and (eq .component "setup") $v.setup.adminSecret }}
+- name: IMGPIPE_SETUP_S3_ADMIN_ACCESS_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.s3.existingSecret }}
-      key: {{ .Values.s3.secretKeyKey }}
+      name: {{ $v.setup.adminSecret }}
+      key: {{ $v.setup.adminAccessKeyKey }}
+- name: IMGPIPE_SETUP_S3_ADMIN_SECRET_KEY_FILE
+  value: /etc/imgpipe-secrets/s3-admin/secret-key
+{{- end }}
 - name: IMGPIPE_SOURCE_BUCKET
-  value: {{ .Values.s3.sourceBucket | quote }}
+  value: {{ $v.s3.sourceBucket | quote }}
 - name: IMGPIPE_TARGET_BUCKET
-  value: {{ .Values.s3.targetBucket | quote }}
+  value: {{ $v.s3.targetBucket | quote }}
 - name: IMGPIPE_NOTIFY_ARN
-  value: {{ .Values.s3.notifyArn | quote }}
+  value: {{ $v.s3.notifyArn | quote }}
 - name: IMGPIPE_LOG_LEVEL
-  value: {{ .Values.logLevel | quote }}
-{{- with .Values.extraEnv }}
+  value: {{ $v.logLevel | quote }}
+{{- with $v.extraEnv }}
 {{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret with a component's Kafka user: the reconcile CronJob writes
+events and has a user of its own; the worker and the setup Job share the
+worker's. As YAML: name: <secret>. */}}
+{{- define "imgpipe.kafkaSecret" -}}
+{{- $v := .root.Values -}}
+name: {{ ternary $v.reconcile.kafkaSecret $v.kafka.sasl.existingSecret (and (eq .component "reconcile") (ne $v.reconcile.kafkaSecret "")) }}
+{{- end }}
+
+{{/* Mounts of the secret files imgpipe.env names; same argument. */}}
+{{- define "imgpipe.secretMounts" -}}
+{{- $v := .root.Values -}}
+- name: s3-secret
+  mountPath: /etc/imgpipe-secrets/s3
+  readOnly: true
+{{- if $v.s3.caSecret }}
+- name: s3-ca
+  mountPath: /etc/imgpipe-secrets/s3-ca
+  readOnly: true
+{{- end }}
+{{- if $v.kafka.sasl.enabled }}
+- name: kafka-secret
+  mountPath: /etc/imgpipe-secrets/kafka
+  readOnly: true
+{{- end }}
+{{- if $v.kafka.tls.caSecret }}
+- name: kafka-ca
+  mountPath: /etc/imgpipe-secrets/kafka-ca
+  readOnly: true
+{{- end }}
+{{- if and (eq .component "setup") $v.setup.adminSecret }}
+- name: s3-admin-secret
+  mountPath: /etc/imgpipe-secrets/s3-admin
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* The Secret volumes behind imgpipe.secretMounts: one key each, mode 0440
+(owner and the pod's fsGroup), which imgpipe requires of a secret file. */}}
+{{- define "imgpipe.secretVolumes" -}}
+{{- $v := .root.Values -}}
+- name: s3-secret
+  secret:
+    secretName: {{ $v.s3.existingSecret }}
+    defaultMode: 0440
+    items:
+      - {key: {{ $v.s3.secretKeyKey }}, path: secret-key}
+{{- if $v.s3.caSecret }}
+- name: s3-ca
+  secret:
+    secretName: {{ $v.s3.caSecret }}
+    defaultMode: 0444
+    items:
+      - {key: {{ $v.s3.caKey }}, path: ca.crt}
+{{- end }}
+{{- if $v.kafka.sasl.enabled }}
+- name: kafka-secret
+  secret:
+    secretName: {{ (include "imgpipe.kafkaSecret" . | fromYaml).name }}
+    defaultMode: 0440
+    items:
+      - {key: {{ $v.kafka.sasl.passwordKey }}, path: password}
+{{- end }}
+{{- if $v.kafka.tls.caSecret }}
+- name: kafka-ca
+  secret:
+    secretName: {{ $v.kafka.tls.caSecret }}
+    defaultMode: 0444
+    items:
+      - {key: {{ $v.kafka.tls.caKey }}, path: ca.crt}
+{{- end }}
+{{- if and (eq .component "setup") $v.setup.adminSecret }}
+- name: s3-admin-secret
+  secret:
+    secretName: {{ $v.setup.adminSecret }}
+    defaultMode: 0440
+    items:
+      - {key: {{ $v.setup.adminSecretKeyKey }}, path: secret-key}
 {{- end }}
 {{- end }}
 
