@@ -5,7 +5,7 @@
 # libraries, as a non-root user.
 #   make image                     (scripts/image.sh: docker, or podman without a registry)
 #   docker build -t imgpipe/imgpipe:0.1.0 .
-# Sent to the build: CMakeLists.txt, cmake/, src/, tests/ and the one doc a
+# Sent to the build: CMakeLists.txt, cmake/, src/, tests/, bench/limit/ and the one doc a
 # unit test reads (.dockerignore). The tag is Debian's stable release image;
 # pin it by digest (debian:trixie-slim@sha256:...) where builds must be
 # reproducible. scripts/image.sh passes a base made with debootstrap instead.
@@ -28,6 +28,7 @@ COPY CMakeLists.txt ./
 COPY cmake/ cmake/
 COPY src/ src/
 COPY tests/ tests/
+COPY bench/limit/ bench/limit/
 COPY docs/configuration.md docs/
 # Warnings stay errors: the code must build cleanly with trixie's compiler
 # and libraries as it does on bookworm. The unit tests must pass here too.

@@ -1,0 +1,170 @@
+// bench_limit: the ceiling for any libvips worker on this machine (issue 9's
+// `limit` row). No Kafka, no S3: every file of a folder is read into memory
+// first, then one thread per core takes the next image and runs what
+// imgpipe's default recipe asks of libvips — thumbnail to fit in W x H
+// (shrink-on-load, auto-orient, embedded profile to sRGB), JPEG quality Q
+// with optimised Huffman tables, metadata stripped — keeping nothing but the
+// output's size. Prints one JSON object: images, wall and CPU seconds
+// (getrusage of the process), images per second, CPU seconds per image, peak
+// RSS and output bytes per image.
+//
+//   bench_limit DIR [--threads N] [--width 1024] [--height 1024] [--quality 85] [--rounds 1]
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+#include <vips/vips8>
+
+namespace {
+
+struct Settings {
+  std::string dir;
+  int threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  int width = 1024;
+  int height = 1024;
+  int quality = 85;
+  int rounds = 1;
+};
+
+bool parse(int argc, char** argv, Settings& settings) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const bool has_value = i + 1 < args.size();
+    if (args[i] == "--threads" && has_value) {
+      settings.threads = std::stoi(args[++i]);
+    } else if (args[i] == "--width" && has_value) {
+      settings.width = std::stoi(args[++i]);
+    } else if (args[i] == "--height" && has_value) {
+      settings.height = std::stoi(args[++i]);
+    } else if (args[i] == "--quality" && has_value) {
+      settings.quality = std::stoi(args[++i]);
+    } else if (args[i] == "--rounds" && has_value) {
+      settings.rounds = std::stoi(args[++i]);
+    } else if (settings.dir.empty() && args[i].rfind("--", 0) != 0) {
+      settings.dir = args[i];
+    } else {
+      return false;
+    }
+  }
+  return !settings.dir.empty() && settings.threads > 0 && settings.rounds > 0;
+}
+
+// Every image file of `dir` (not manifest.json), sorted by name.
+std::vector<std::string> read_images(const std::string& dir) {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const auto extension = entry.path().extension().string();
+    if (entry.is_regular_file() && extension != ".json") paths.push_back(entry.path());
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<std::string> images;
+  for (const auto& path : paths) {
+    std::ifstream in(path, std::ios::binary);
+    images.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return images;
+}
+
+// One image through libvips; the output's size, or 0 when libvips refused it.
+std::size_t thumbnail(const std::string& bytes, const Settings& settings) {
+  // Borrows the bytes; the blob is released when the call is done.
+  std::unique_ptr<VipsBlob, void (*)(VipsBlob*)> blob(
+      vips_blob_new(nullptr, bytes.data(), bytes.size()),
+      [](VipsBlob* b) { vips_area_unref(VIPS_AREA(b)); });
+  try {
+    vips::VImage image = vips::VImage::thumbnail_buffer(blob.get(), settings.width,
+                                                        vips::VImage::option()
+                                                            ->set("height", settings.height)
+                                                            ->set("size", VIPS_SIZE_DOWN)
+                                                            ->set("export_profile", "srgb"));
+    void* out = nullptr;
+    std::size_t size = 0;
+    image.write_to_buffer(".jpg", &out, &size,
+                          vips::VImage::option()
+                              ->set("Q", settings.quality)
+                              ->set("optimize_coding", true)
+                              ->set("strip", true));
+    g_free(out);
+    return size;
+  } catch (const vips::VError& error) {
+    std::cerr << "bench_limit: " << error.what() << '\n';
+    return 0;
+  }
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+long peak_rss_kib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  if (!parse(argc, argv, settings)) {
+    std::cerr << "usage: bench_limit DIR [--threads N] [--width W] [--height H] [--quality Q] "
+                 "[--rounds R]\n";
+    return 2;
+  }
+  if (VIPS_INIT(argv[0]) != 0) return 1;
+  // As in the worker: one libvips thread per image, parallel over images.
+  vips_concurrency_set(1);
+  vips_cache_set_max(0);
+  const auto images = read_images(settings.dir);
+  if (images.empty()) {
+    std::cerr << "bench_limit: no files in " << settings.dir << '\n';
+    return 2;
+  }
+  const std::size_t total = images.size() * static_cast<std::size_t>(settings.rounds);
+  std::atomic<std::size_t> next{0}, out_bytes{0}, failed{0};
+  const double cpu_before = cpu_seconds();
+  const auto start = std::chrono::steady_clock::now();
+  {
+    std::vector<std::jthread> workers;
+    workers.reserve(static_cast<std::size_t>(settings.threads));
+    for (int t = 0; t < settings.threads; ++t) {
+      workers.emplace_back([&] {
+        for (std::size_t i = next++; i < total; i = next++) {
+          const std::size_t size = thumbnail(images[i % images.size()], settings);
+          out_bytes += size;
+          failed += size == 0 ? 1 : 0;
+          vips_thread_shutdown();
+        }
+      });
+    }
+  }
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double cpu = cpu_seconds() - cpu_before;
+  const std::size_t done = total - failed;
+  std::printf(
+      "{\"name\":\"limit\",\"libvips\":\"%s\",\"threads\":%d,\"images\":%zu,\"failed\":%zu,"
+      "\"wall_s\":%.3f,\"cpu_s\":%.3f,\"images_per_s\":%.3f,\"cpu_s_per_image\":%.4f,"
+      "\"peak_rss_mb\":%.1f,\"out_kib_per_image\":%.1f}\n",
+      vips_version_string(), settings.threads, done, failed.load(), wall, cpu,
+      static_cast<double>(done) / wall, cpu / static_cast<double>(std::max<std::size_t>(done, 1)),
+      static_cast<double>(peak_rss_kib()) / 1024.0,
+      static_cast<double>(out_bytes) / 1024.0 /
+          static_cast<double>(std::max<std::size_t>(done, 1)));
+  vips_shutdown();
+  return failed == 0 ? 0 : 1;
+}
