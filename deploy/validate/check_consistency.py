@@ -423,12 +423,12 @@ def kafka_users(problems, w: World):
             problems.append(f"Kafka {w.kafka_name}: listener {listener['name']} is not TLS with SCRAM-SHA-512")
     users = {u["metadata"]["name"]: u for u in find(w.strimzi, "KafkaUser")}
     _, secret_user = kind_copied_secrets(w)
-    topic, dlq, group = "bucket-events", "bucket-events.dlq", "imgpipe"
     # (who, its Kafka Secret, what it must be allowed, what it must not)
     roles = []
-    minio_env = env_of(minio_container(w.minio["base"]))
-    minio_user = minio_env.get("MINIO_NOTIFY_KAFKA_SASL_USERNAME_PRIMARY", {}).get("value")
-    roles.append(("MinIO", minio_user, [("topic", topic, "Write")], [("topic", topic, "Read")]))
+    minio = minio_container(w.minio["base"])
+    minio_user = env_of(minio).get("MINIO_NOTIFY_KAFKA_SASL_USERNAME_PRIMARY", {}).get("value")
+    minio_topic = env_value(minio, "MINIO_NOTIFY_KAFKA_TOPIC_PRIMARY")
+    roles.append(("MinIO", minio_user, [("topic", minio_topic, "Write")], [("topic", minio_topic, "Read")]))
     docs = w.chart["default"]
     worker_secret = env_of(chart_worker(docs))["IMGPIPE_KAFKA_SASL_USERNAME"]["valueFrom"]["secretKeyRef"]["name"]
     topic = env_value(chart_worker(docs), "IMGPIPE_KAFKA_TOPIC")
