@@ -1,6 +1,9 @@
 // The Kafka component against the real broker of the local stack.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <deque>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -184,6 +187,76 @@ TEST(KafkaConsumer, DeliversNothingWhilePausedAndEverythingAfterResume) {
     }
   }
   EXPECT_EQ(received.size(), 20u) << "a message was lost across pause/resume";
+  (void)consumer.value()->close();
+}
+
+// The worker's pattern under a burst (what versitygw's events look like):
+// messages spread over six partitions while they are produced, the consumer
+// pausing every assigned partition whenever eight are in flight and resuming
+// at four, hundreds of times. Every offset must arrive.
+TEST(KafkaConsumer, LosesNoMessageAcrossManyPauseResumeCyclesDuringABurst) {
+  const std::string topic = fresh_topic(6);
+  constexpr int kProducers = 4;
+  constexpr int kEach = 150;
+  RecordingListener listener;
+  auto consumer =
+      kafka::KafkaConsumer::create(options_for(topic, unique_name("it-group")), listener);
+  ASSERT_TRUE(consumer.ok()) << consumer.error().message;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (listener.owned.size() < 6 && std::chrono::steady_clock::now() < deadline) {
+    (void)consumer.value()->poll(100ms);
+  }
+  ASSERT_EQ(listener.owned.size(), 6u);
+  std::atomic<int> produced{0};
+  std::vector<std::jthread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      auto producer = kafka::Producer::create(stack_kafka());
+      if (!producer.ok()) return;
+      for (int i = 0; i < kEach; ++i) {
+        const std::string key = "k" + std::to_string(p) + "-" + std::to_string(i);
+        if (producer.value()->produce(topic, key, "m").ok()) ++produced;
+      }
+    });
+  }
+  std::set<std::pair<int, std::int64_t>> received;
+  std::deque<std::chrono::steady_clock::time_point> in_flight;
+  bool paused = false;
+  int cycles = 0;
+  deadline = std::chrono::steady_clock::now() + 120s;
+  while (received.size() < kProducers * kEach && std::chrono::steady_clock::now() < deadline) {
+    const auto now = std::chrono::steady_clock::now();
+    while (!in_flight.empty() && in_flight.front() <= now) in_flight.pop_front();
+    std::vector<kafka::TopicPartition> owned;
+    for (int partition : listener.owned) owned.push_back({topic, partition});
+    if (!paused && in_flight.size() >= 8) {
+      ASSERT_TRUE(consumer.value()->pause(owned).ok());
+      paused = true;
+      ++cycles;
+    } else if (paused && in_flight.size() <= 4) {
+      ASSERT_TRUE(consumer.value()->resume(owned).ok());
+      paused = false;
+    }
+    auto outcome = consumer.value()->poll(paused ? 0ms : 20ms);
+    if (outcome.message) {
+      received.insert({outcome.message->partition.partition, outcome.message->offset});
+      const auto start = in_flight.empty() ? now : in_flight.back();
+      in_flight.push_back(start + 2ms);
+    }
+    if (paused) std::this_thread::sleep_for(1ms);
+  }
+  producers.clear();
+  EXPECT_EQ(produced.load(), kProducers * kEach);
+  EXPECT_EQ(received.size(), static_cast<std::size_t>(kProducers * kEach))
+      << "after " << cycles << " pause/resume cycles";
+  std::map<int, std::int64_t> next;
+  for (const auto& [partition, offset] : received) {
+    if (next.count(partition) && offset != next[partition]) {
+      ADD_FAILURE() << "partition " << partition << ": offsets " << next[partition] << " to "
+                    << offset - 1 << " never arrived";
+    }
+    next[partition] = offset + 1;
+  }
   (void)consumer.value()->close();
 }
 

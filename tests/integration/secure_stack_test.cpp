@@ -58,12 +58,6 @@ std::string private_file(const std::string& name, const std::string& content) {
 }
 
 // The first line of a secret file.
-std::string secret_in(const std::string& file) {
-  std::string secret = read_file(file);
-  while (!secret.empty() && secret.back() == '\n') secret.pop_back();
-  return secret;
-}
-
 // `openssl s_server` presenting the stack CA's expired certificate: a real
 // TLS server whose certificate chains to the trusted CA but is out of date.
 class ExpiredCertificateServer {
@@ -287,11 +281,10 @@ TEST_F(SecureStack, TheWorkerIdentityMayDoItsJobAndNothingElse_on_secure_stack) 
 // credentials for S3 and Kafka, shutdown and a crash, is searched for every
 // secret it was given.
 TEST_F(SecureStack, NoSecretAppearsInAnythingTheWorkerPrintsOrServes_on_secure_stack) {
-  const std::vector<std::string> given = {
-      secret_in(required_env("IMGPIPE_KAFKA_SASL_PASSWORD_FILE")),
-      secret_in(required_env("IMGPIPE_S3_SECRET_KEY_FILE")),
-      secret_in(required_env("IMGPIPE_SETUP_S3_ADMIN_SECRET_KEY_FILE")),
-      secret_in(required_env("IMGPIPE_SETUP_KAFKA_ADMIN_PASSWORD_FILE"))};
+  const std::vector<std::string> given = {env_or_file("IMGPIPE_KAFKA_SASL_PASSWORD"),
+                                          env_or_file("IMGPIPE_S3_SECRET_KEY"),
+                                          env_or_file("IMGPIPE_SETUP_S3_ADMIN_SECRET_KEY"),
+                                          env_or_file("IMGPIPE_SETUP_KAFKA_ADMIN_PASSWORD")};
   const std::string wrong_s3_secret = random_secret("wrong-s3-");
   const std::string wrong_password = random_secret("wrong-sasl-");
   for (const auto& secret : given) ASSERT_GT(secret.size(), 8u);

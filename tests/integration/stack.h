@@ -9,8 +9,10 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "kafka/connection.h"
 #include "s3/client.h"
@@ -18,6 +20,8 @@
 namespace imgpipe::integration {
 
 std::string required_env(const char* name);
+// NAME's value, or the first line of the file NAME_FILE names; "" when neither is set.
+std::string env_or_file(const std::string& name);
 
 // What tests act as to upload, read back and administer: the stack's admin
 // users where its env file names them (IMGPIPE_SETUP_*: the secure stack),
@@ -62,6 +66,10 @@ struct PriorUploads {
 // retry_kafka).
 void start_group_at_end(const std::string& group, const PriorUploads& prior = {});
 
+// The records of the event topic that name `bucket` (one per message), in
+// partition order; nullopt when the topic could not be read.
+std::optional<std::vector<std::string>> records_naming_bucket(const std::string& bucket);
+
 // Errors a broker returns while it is still getting ready (group coordinator
 // not known or still loading, no partition leader yet) or a request that
 // timed out: worth trying again.
@@ -85,6 +93,8 @@ std::string group_round_trip(const kafka::Connection& connection, const std::str
 // 0 when absent.
 double scrape_metric(int http_port, const std::string& series);
 int http_status(int http_port, const std::string& path);
+// The lines of a worker's /metrics that start with `prefix`, for failure messages.
+std::string metric_lines(int http_port, const std::string& prefix);
 
 // A free TCP port on 127.0.0.1.
 int free_port();
