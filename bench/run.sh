@@ -28,6 +28,8 @@ imgpipe=${1:?usage: bench/run.sh path/to/imgpipe}
 imgpipe=$(realpath "$imgpipe")
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 peers=$here/peers
+# shellcheck source=bench/peers.sh
+source "$here/peers.sh"
 cache=${IMGPIPE_CACHE:-$HOME/.cache/imgpipe}
 results_dir=$cache/bench-results
 runs=${BENCH_RUNS:-3}
@@ -82,13 +84,7 @@ venv=$cache/bench-venv
 node_dir=$cache/bench-node
 pillow_ok=0 sharp_ok=0
 say "peers"
-stamp=$(sha256sum "$peers/requirements.txt" | cut -c1-16)
-if [[ -x $venv/bin/python && -f $venv/.stamp && $(<"$venv/.stamp") == "$stamp" ]]; then
-  pillow_ok=1
-elif rm -rf "$venv" && python3 -m venv "$venv" >"$work/venv.log" 2>&1 \
-     && "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$peers/requirements.txt" \
-        >>"$work/venv.log" 2>&1; then
-  printf '%s\n' "$stamp" >"$venv/.stamp"
+if peers_venv "$venv" "$peers/requirements.txt" "$work/venv.log"; then
   pillow_ok=1
 else
   note "Pillow missing: could not make $venv ($(tail -1 "$work/venv.log")); apt-get install python3-venv"
@@ -100,28 +96,10 @@ fi
 if [[ ${BENCH_SKIP_PEERS:-0} == 1 ]]; then
   note "BENCH_SKIP_PEERS=1: imgpipe only"
 else
-  stamp=$(cat "$peers/package.json" "$peers/package-lock.json" | sha256sum | cut -c1-16)
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    note "sharp skipped: node and npm are not installed (apt-get install nodejs npm)"
-  elif [[ -f $node_dir/.stamp && $(<"$node_dir/.stamp") == "$stamp" ]]; then
+  if peers_node "$node_dir" "$peers" "$work/npm.log"; then
     sharp_ok=1
   else
-    rm -rf "$node_dir" && mkdir -p "$node_dir"
-    cp "$peers/package.json" "$peers/package-lock.json" "$node_dir/"
-    # --ignore-scripts: sharp's prebuilt libvips comes inside the npm
-    # packages @img/sharp-linux-x64 and @img/sharp-libvips-linux-x64.
-    if (cd "$node_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) \
-         >"$work/npm.log" 2>&1; then
-      printf '%s\n' "$stamp" >"$node_dir/.stamp"
-      sharp_ok=1
-    else
-      note "sharp skipped: npm ci failed ($(tail -1 "$work/npm.log"))"
-    fi
-  fi
-  if ((sharp_ok)) && ! node -e "require('module').createRequire('$node_dir/package.json')('sharp')" \
-       >"$work/node.log" 2>&1; then
-    note "sharp skipped: it does not load here ($(tail -1 "$work/node.log"))"
-    sharp_ok=0
+    note "sharp skipped: $(tail -1 "$work/npm.log")"
   fi
   if ((sharp_ok)); then
     note "sharp $(jq -r .version "$node_dir/node_modules/sharp/package.json") in $node_dir"
