@@ -17,7 +17,7 @@ include mk/k8s.mk
 include mk/image.mk
 include mk/faults.mk
 
-.PHONY: help deps build build-asan unit-test integration-test integration-test-versitygw integration-test-secure test-prometheus test-demo fuzz fuzz-short test demo bench format lint clean
+.PHONY: help deps build build-asan unit-test integration-test integration-test-versitygw integration-test-secure test-prometheus test-demo fuzz fuzz-short test demo bench bench-image-path format lint clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort | column -t -s $$'\t'
@@ -75,12 +75,13 @@ fuzz: deps ## libFuzzer harnesses (tests/fuzz) under ASan/UBSan, FUZZ_SECONDS ea
 fuzz-short: deps ## each fuzzer for 20 s from its seeds, regression inputs and cached corpus (part of make test)
 	@FUZZ_SECONDS=20 scripts/fuzz.sh
 
-test: ## every test: unit (sanitized), fuzzers briefly, integration (real stack, MinIO and versitygw, and the secure stack), rules and dashboard on Prometheus, the demo's contact sheet in Chromium, short fault suite, container image, Kubernetes manifests, lint
+test: ## every test: unit (sanitized), fuzzers briefly, integration (real stack, MinIO and versitygw, and the secure stack), rules and dashboard on Prometheus, the demo's contact sheet in Chromium, the benchmark's harness (QUICK), short fault suite, container image, Kubernetes manifests, lint
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory fuzz-short
 	@$(MAKE) --no-print-directory integration-test
 	@$(MAKE) --no-print-directory test-prometheus
 	@$(MAKE) --no-print-directory test-demo
+	@$(MAKE) --no-print-directory bench QUICK=1
 	@$(MAKE) --no-print-directory integration-test-versitygw
 	@$(MAKE) --no-print-directory integration-test-secure
 	@$(MAKE) --no-print-directory test-faults-short
@@ -91,7 +92,10 @@ test: ## every test: unit (sanitized), fuzzers briefly, integration (real stack,
 demo: build stack-up ## the whole pipeline on the local stack, with a table of results and an HTML contact sheet (demo-report/)
 	@source $(STACK_ENV) && scripts/demo.sh $(BUILD_DIR)/src/cli/imgpipe
 
-bench: build stack-up ## throughput and latency benchmark (bench/README.md)
+bench: build stack-up $(if $(QUICK),,image) ## imgpipe against python-tutorial, python-procs, node-sharp and the libvips limit, end to end on the local stack (bench/README.md); QUICK=1: a short check of the harness
+	@source $(STACK_ENV) && BENCH_QUICK=$(if $(QUICK),1,0) bench/compare.sh $(BUILD_DIR)
+
+bench-image-path: build stack-up ## the image path alone (no network) against Pillow and sharp, and imgpipe alone end to end (bench/README.md)
 	@source $(STACK_ENV) && bench/run.sh $(BUILD_DIR)/src/cli/imgpipe
 
 format: ## clang-format every C++ file in place

@@ -22,6 +22,8 @@ readonly APT_PACKAGES=(
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev clang-format clang-tidy
   mate-backgrounds colord-data zlib1g-dev libjemalloc-dev libjemalloc2
+  # make bench: the camera-like corpus (bench/peers/make_camera_corpus.py) and its venv
+  plasma-workspace-wallpapers python3-venv
   curl jq python3 libimage-exiftool-perl
   podman runc debootstrap
   # make test-prometheus; the demo contact sheet's browser test (tests/demo)

@@ -3,6 +3,8 @@
 # docker (when a Docker engine answers) or Debian's podman (no daemon needed).
 #
 #   scripts/image.sh build     build $IMGPIPE_IMAGE (the base image first, once per machine)
+#   scripts/image.sh build-stage  build only the Dockerfile's build stage, as $IMGPIPE_IMAGE-build
+#                              (cached layers: seconds after `build`; make bench runs bench_limit in it)
 #   scripts/image.sh base      make the Debian base image only (podman)
 #   scripts/image.sh size      print the image's size in bytes
 #   scripts/image.sh tag       print the image's name
@@ -118,16 +120,18 @@ cmd_base() {
   "${ENGINE[@]}" import "$BASE_TAR" "$BASE_IMAGE" >/dev/null 2>&1 || die "importing $BASE_TAR failed"
 }
 
-cmd_build() {
+cmd_build() {  # [stage]: the whole image, or only up to the Dockerfile's stage (tagged $IMAGE-stage)
   cmd_base
-  local args=(build --network host -t "$IMAGE" -f "$ROOT/Dockerfile")
+  local tag=$IMAGE args=()
+  if [[ -n ${1:-} ]]; then tag=$IMAGE-$1 args=(--target "$1"); fi
+  args=(build --network host -t "$tag" -f "$ROOT/Dockerfile" "${args[@]}")
   if [[ "$(engine_name)" == podman ]]; then
     args+=(--build-arg "DEBIAN_IMAGE=$BASE_IMAGE")
   fi
-  log "building $IMAGE with $(engine_name) (the build stage compiles and runs the unit tests)"
+  log "building $tag with $(engine_name) (the build stage compiles and runs the unit tests)"
   local start=$SECONDS
   "${ENGINE[@]}" "${args[@]}" "$ROOT"
-  log "built $IMAGE in $((SECONDS - start))s, $(($(cmd_size) / 1024 / 1024)) MiB"
+  [[ -n ${1:-} ]] || log "built $IMAGE in $((SECONDS - start))s, $(($(cmd_size) / 1024 / 1024)) MiB"
 }
 
 cmd_size() {
@@ -138,13 +142,14 @@ cmd_size() {
 main() {
   case "${1:-}" in
     build) cmd_build ;;
+    build-stage) cmd_build build ;;
     base) cmd_base ;;
     size) cmd_size ;;
     tag) echo "$IMAGE" ;;
     engine) engine_cmd ;;
-    -h | --help | help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+    -h | --help | help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
     *)
-      sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+      sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
       exit 2
       ;;
   esac
