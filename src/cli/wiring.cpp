@@ -16,9 +16,11 @@ const char* version_text() {
 }
 
 void publish_build_info() {
-  observe::Metrics::global().set_build_info({{"version", IMGPIPE_VERSION},
-                                             {"libvips", image::library_version()},
-                                             {"librdkafka", kafka::library_version()}});
+  observe::Metrics::global().set_build_info(
+      {{"version", IMGPIPE_VERSION},
+       {"libvips", image::library_version()},
+       {"librdkafka", kafka::library_version()},
+       {"libvips_simd", image::run_time_simd_is_safe() ? "on" : "off"}});
 }
 
 s3::ClientOptions s3_options(const pipeline::Config& config) {

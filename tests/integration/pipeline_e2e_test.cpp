@@ -273,7 +273,7 @@ TEST_F(PipelineEndToEnd, MakesEveryOutputOfEveryRuleForEveryPhotoAndCountsEveryB
   EXPECT_EQ(metric("imgpipe_outputs_written_total{variant=\"square\"}"), good);
   // What an operator needs beside the pipeline's counters.
   EXPECT_EQ(metric("imgpipe_build_info{version=\"" EXPECTED_VERSION "\",libvips=\"" EXPECTED_LIBVIPS
-                   "\",librdkafka=\"" EXPECTED_LIBRDKAFKA "\"}"),
+                   "\",librdkafka=\"" EXPECTED_LIBRDKAFKA "\",libvips_simd=\"on\"}"),
             1);
   EXPECT_GT(metric("process_resident_memory_bytes"), 10e6);
   EXPECT_GT(metric("process_cpu_seconds_total"), 0.1);
