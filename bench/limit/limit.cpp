@@ -2,7 +2,8 @@
 // `limit` row). No Kafka, no S3: every file of a folder is read into memory
 // first, then one thread per core takes the next image and runs what
 // imgpipe's default recipe asks of libvips — thumbnail to fit in W x H
-// (shrink-on-load, auto-orient, embedded profile to sRGB), JPEG quality Q
+// (shrink-on-load, auto-orient, an embedded profile to sRGB, nothing for an
+// image without one), JPEG quality Q
 // with optimised Huffman tables, metadata stripped — keeping nothing but the
 // output's size. Prints one JSON object: images, wall and CPU seconds
 // (getrusage of the process), images per second, CPU seconds per image, peak
@@ -25,6 +26,8 @@
 #include <thread>
 #include <vector>
 #include <vips/vips8>
+
+#include "image/runtime.h"
 
 namespace {
 
@@ -83,11 +86,17 @@ std::size_t thumbnail(const std::string& bytes, const Settings& settings) {
       vips_blob_new(nullptr, bytes.data(), bytes.size()),
       [](VipsBlob* b) { vips_area_unref(VIPS_AREA(b)); });
   try {
-    vips::VImage image = vips::VImage::thumbnail_buffer(blob.get(), settings.width,
-                                                        vips::VImage::option()
-                                                            ->set("height", settings.height)
-                                                            ->set("size", VIPS_SIZE_DOWN)
-                                                            ->set("export_profile", "srgb"));
+    vips::VImage image = vips::VImage::thumbnail_buffer(
+        blob.get(), settings.width,
+        vips::VImage::option()->set("height", settings.height)->set("size", VIPS_SIZE_DOWN));
+    // Only an embedded profile needs a transform: thumbnail's export_profile
+    // would also run profile-less (already sRGB) images through lcms twice,
+    // work that imgpipe and any careful worker leave out.
+    if (image.get_typeof(VIPS_META_ICC_NAME) != 0) {
+      image = image.icc_transform(
+          "srgb",
+          vips::VImage::option()->set("embedded", true)->set("intent", VIPS_INTENT_RELATIVE));
+    }
     void* out = nullptr;
     std::size_t size = 0;
     image.write_to_buffer(".jpg", &out, &size,
@@ -125,10 +134,9 @@ int main(int argc, char** argv) {
                  "[--rounds R]\n";
     return 2;
   }
-  if (VIPS_INIT(argv[0]) != 0) return 1;
-  // As in the worker: one libvips thread per image, parallel over images.
-  vips_concurrency_set(1);
-  vips_cache_set_max(0);
+  // libvips set up as in the worker: one thread per image (parallel over
+  // images), no operation cache, the same run-time SIMD.
+  const imgpipe::image::Runtime runtime(argv[0]);
   const auto images = read_images(settings.dir);
   if (images.empty()) {
     std::cerr << "bench_limit: no files in " << settings.dir << '\n';
@@ -157,14 +165,15 @@ int main(int argc, char** argv) {
   const double cpu = cpu_seconds() - cpu_before;
   const std::size_t done = total - failed;
   std::printf(
-      "{\"name\":\"limit\",\"libvips\":\"%s\",\"threads\":%d,\"images\":%zu,\"failed\":%zu,"
+      "{\"name\":\"limit\",\"libvips\":\"%s\",\"run_time_simd\":%s,\"threads\":%d,\"images\":%zu,"
+      "\"failed\":%zu,"
       "\"wall_s\":%.3f,\"cpu_s\":%.3f,\"images_per_s\":%.3f,\"cpu_s_per_image\":%.4f,"
       "\"peak_rss_mb\":%.1f,\"out_kib_per_image\":%.1f}\n",
-      vips_version_string(), settings.threads, done, failed.load(), wall, cpu,
-      static_cast<double>(done) / wall, cpu / static_cast<double>(std::max<std::size_t>(done, 1)),
+      vips_version_string(), imgpipe::image::run_time_simd_is_safe() ? "true" : "false",
+      settings.threads, done, failed.load(), wall, cpu, static_cast<double>(done) / wall,
+      cpu / static_cast<double>(std::max<std::size_t>(done, 1)),
       static_cast<double>(peak_rss_kib()) / 1024.0,
       static_cast<double>(out_bytes) / 1024.0 /
           static_cast<double>(std::max<std::size_t>(done, 1)));
-  vips_shutdown();
   return failed == 0 ? 0 : 1;
 }
