@@ -8,9 +8,10 @@
 # first run, all into $IMGPIPE_CACHE; then bench/peers/e2e.py measures each
 # system and e2e_report.py writes bench/results/latest.{md,json,png} and a dated
 # copy. BENCH_QUICK=1 (`make bench QUICK=1`, run by `make test`): 12 images,
-# 10 s at the low rate, results into $IMGPIPE_CACHE/bench-results/quick: it
+# 10 s at the low rate, 100 event uploads, results into $IMGPIPE_CACHE/bench-results/quick: it
 # shows that the harness works, its numbers are not results.
 # Settings: BENCH_COUNT (300 images), BENCH_STEADY_S (60), BENCH_RATE (2 per s),
+# BENCH_EVENTS (2000 small uploads that time MinIO's event delivery; 0: skip),
 # BENCH_SYSTEMS (imgpipe,imgpipe-image,python-tutorial,python-procs,node-sharp,
 # limit,limit-image; QUICK leaves out the two image rows),
 # BENCH_KEEP=1 (keep the buckets and the systems' logs).
@@ -25,10 +26,11 @@ source "$here/peers.sh"
 cache=${IMGPIPE_CACHE:-$HOME/.cache/imgpipe}
 imgpipe=$build/src/cli/imgpipe
 limit=$build/bench/limit/bench_limit
-count=${BENCH_COUNT:-300} steady=${BENCH_STEADY_S:-60} results=$here/results dated=1
+count=${BENCH_COUNT:-300} steady=${BENCH_STEADY_S:-60} events=${BENCH_EVENTS:-2000}
+results=$here/results dated=1
 systems=${BENCH_SYSTEMS:-imgpipe,imgpipe-image,python-tutorial,python-procs,node-sharp,limit,limit-image}
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then  # the image rows: make test-image exercises the image
-  count=12 steady=10 results=$cache/bench-results/quick dated=0
+  count=12 steady=10 events=${BENCH_EVENTS:-100} results=$cache/bench-results/quick dated=0
   systems=${BENCH_SYSTEMS:-imgpipe,python-tutorial,python-procs,node-sharp,limit}
 fi
 
@@ -70,7 +72,7 @@ raw=$(mktemp "${TMPDIR:-/tmp}/imgpipe-bench-raw.XXXXXX")
 keep=()
 [[ ${BENCH_KEEP:-0} == 1 ]] && keep=(--keep)
 "$venv/bin/python" "$peers/e2e.py" --corpus "$corpus" --imgpipe "$imgpipe" --limit "$limit" \
-  --node-dir "$node_dir" --rate "${BENCH_RATE:-2}" --steady "$steady" --json "$raw" "${keep[@]}" \
+  --node-dir "$node_dir" --rate "${BENCH_RATE:-2}" --steady "$steady" --events "$events" --json "$raw" "${keep[@]}" \
   --systems "$systems" "${image_args[@]}"
 date_arg=()
 ((dated)) && date_arg=(--date "$(date -u +%Y-%m-%d)")

@@ -44,6 +44,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import NewPartitions, NewTopic
 from kafka.structs import OffsetAndMetadata
 from minio import Minio
+from minio.deleteobjects import DeleteObject
 from PIL import Image
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -153,12 +154,13 @@ def ensure_partitions(count: int) -> int:
     if have >= count:
         return have
     admin = KafkaAdminClient(bootstrap_servers=BROKERS)
-    if have == 0:
+    if have == 0:  # as `imgpipe setup` would make it (kafka.partitions, 6 by default)
+        count = max(count, int(ENV.get("IMGPIPE_KAFKA_PARTITIONS", "6")))
         admin.create_topics([NewTopic(TOPIC, num_partitions=count, replication_factor=1)])
     else:
         admin.create_partitions({TOPIC: NewPartitions(total_count=count)})
     admin.close()
-    say(f"topic {TOPIC}: {have} -> {count} partitions (one per core, so that python-procs can scale)")
+    say(f"topic {TOPIC}: {have} -> {count} partitions (at least one per core, so that python-procs can scale)")
     return count
 
 
@@ -239,8 +241,9 @@ def wait_for_outputs(client: Minio, bucket: str, prefix: str, count: int, timeou
 
 def remove_bucket(client: Minio, bucket: str) -> None:
     try:
-        for o in client.list_objects(bucket, recursive=True):
-            client.remove_object(bucket, o.object_name)
+        names = [DeleteObject(o.object_name) for o in client.list_objects(bucket, recursive=True)]
+        for error in client.remove_objects(bucket, names):  # lazy: each error is one not deleted
+            say(f"could not remove {bucket}/{error.name}: {error.message}")
         client.remove_bucket(bucket)
     except Exception as error:  # cleanup must not hide the result
         say(f"could not remove bucket {bucket}: {error}")
@@ -544,6 +547,40 @@ def run_system(system: System, files: list[dict], client: Minio, stamp: str, wor
     return {"name": system.name, **result}
 
 
+def minio_delivery(args, client: Minio, stamp: str, work: str) -> dict:
+    """How many events per second this MinIO node delivers to Kafka: --events
+    small objects PUT 8 at a time into a bucket with the notification, then the
+    span of their events' Kafka timestamps. Each upload's event passes through
+    MinIO's queue folder and one synchronous Kafka request (docs/performance.md)."""
+    bucket = f"bench-events-{stamp}"
+    System("events", args).prepare(bucket, f"{bucket}-dst", work)
+    before = end_offsets()
+    minio_before = cpu_seconds([pid]) if (pid := stack_pid("minio")) else None
+    keys = [f"e/{i:05d}" for i in range(args.events)]
+    body = b"\xff" * 1024
+    started = time.time()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:  # the client's pool holds 10
+        list(pool.map(lambda k: client.put_object(bucket, k, io.BytesIO(body), len(body)), keys))
+    puts_done = time.time()
+    seen = sorted(event_times(before, bucket, set(keys), args.timeout).values())
+    minio_cpu = cpu_seconds([pid]) - minio_before if minio_before is not None else None
+    try:
+        if len(seen) < len(keys):
+            raise SystemExit(f"e2e: only {len(seen)}/{len(keys)} events of {bucket} reached Kafka")
+        span = (seen[-1] - seen[0]) / 1000
+        out = {"objects": len(keys), "puts_per_s": round(len(keys) / (puts_done - started), 1),
+               "events_per_s": round((len(seen) - 1) / span, 1) if span > 0 else None,
+               "first_event_after_first_put_s": round(seen[0] / 1000 - started, 2),
+               "last_event_after_last_put_s": round(seen[-1] / 1000 - puts_done, 2),
+               "minio_cpu_ms_per_object": round(minio_cpu * 1000 / len(keys), 2) if minio_cpu is not None else None}
+    finally:
+        remove_bucket(client, bucket)
+        remove_bucket(client, f"{bucket}-dst")
+    say(f"MinIO event delivery: {out['objects']} PUTs at {out['puts_per_s']}/s, events into Kafka at "
+        f"{out['events_per_s']}/s, the last {out['last_event_after_last_put_s']} s after the last PUT")
+    return out
+
+
 def run_limit(args, name: str) -> dict:
     """bench_limit of the host build (limit) or of the image's build stage (limit-image)."""
     cmd = [args.limit, args.corpus]
@@ -588,6 +625,8 @@ def main(argv) -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="longest wait for a phase's outputs")
     parser.add_argument("--cores", type=int, default=os.cpu_count())
     parser.add_argument("--keep", action="store_true", help="keep the buckets")
+    parser.add_argument("--events", type=int, default=0,
+                        help="measure MinIO's event delivery with this many small uploads first (0: not)")
     parser.add_argument("--json", required=True)
     args = parser.parse_args(argv)
     args.peers = os.path.dirname(os.path.abspath(__file__))
@@ -602,6 +641,8 @@ def main(argv) -> int:
               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "systems": []}
     result["topic_partitions"] = ensure_partitions(args.cores)
     work = tempfile.mkdtemp(prefix="imgpipe-e2e-")  # the systems' logs; kept when a system fails
+    if args.events:
+        result["minio_event_delivery"] = minio_delivery(args, client, stamp, work)
     for name in args.systems.split(","):
         if name in ("limit", "limit-image"):
             result["systems"].append(run_limit(args, name))

@@ -104,6 +104,12 @@ def markdown(result: dict, png: str) -> str:
         checked = "–" if "bad_outputs" not in s else ("ok" if not s["bad_outputs"] else f"{len(s['bad_outputs'])} bad")
         lines.append(f"| {s['name']} | " + " | ".join(cell(s.get(f), fmt) for f, _, fmt in COLUMNS)
                      + f" | {checked} |")
+    if d := result.get("minio_event_delivery"):
+        lines += ["", f"MinIO's event delivery, measured alone: {d['objects']} uploads of 1 KiB, 8 at a time, at "
+                  f"{d['puts_per_s']} PUTs/s; their events entered Kafka at {d['events_per_s']} events/s, the first "
+                  f"{d['first_event_after_first_put_s']} s after the first PUT, the last "
+                  f"{d['last_event_after_last_put_s']} s after the last; MinIO CPU "
+                  f"{d['minio_cpu_ms_per_object']} ms per upload (PUT and event together)."]
     name, _ = subject(systems)
     if name:
         me = systems[name]
