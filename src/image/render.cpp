@@ -508,9 +508,10 @@ std::uint64_t difference_hash(const VImage& image, int page_height) {
   if (frame.has_alpha())
     frame = frame.flatten(
         VImage::option()->set("background", background_for(frame, {255, 255, 255}, false)));
-  frame = frame.colourspace(VIPS_INTERPRETATION_B_W)[0];
-  frame = frame.resize(9.0 / frame.width(), VImage::option()->set("vscale", 8.0 / frame.height()))
-              .cast(VIPS_FORMAT_UCHAR);
+  // Shrink first, then grey: the colour conversion (through linear light)
+  // then runs on 72 pixels instead of the whole output, a few ms a photo.
+  frame = frame.resize(9.0 / frame.width(), VImage::option()->set("vscale", 8.0 / frame.height()));
+  frame = frame.colourspace(VIPS_INTERPRETATION_B_W)[0].cast(VIPS_FORMAT_UCHAR);
   size_t size = 0;
   std::unique_ptr<void, decltype(&g_free)> pixels(frame.write_to_memory(&size), &g_free);
   const auto* p = static_cast<const unsigned char*>(pixels.get());
