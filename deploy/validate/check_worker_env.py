@@ -70,7 +70,7 @@ def main(argv) -> int:
         if e["name"] == "IMGPIPE_CONFIG":
             continue
         # Secrets and the CPU-limit reference resolve only in a cluster: stand-ins.
-        env[e["name"]] = e.get("value", "2" if e["name"] == "IMGPIPE_WORKERS" else "from-a-secret")
+        env[e["name"]] = e.get("value", "2" if e["name"] == "IMGPIPE_RENDERS" else "from-a-secret")
         if e["name"].endswith("_FILE"):
             # A mounted secret file: a stand-in with the mode the chart gives it.
             stand_in = os.path.join(secrets.name, e["name"])

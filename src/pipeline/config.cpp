@@ -198,8 +198,15 @@ std::vector<Setting> declare_settings() {
           "WebP 80, AVIF/HEIF 50)",
           [](Config& c) -> int& { return c.pipeline.quality; }, 0, 100),
       number(
-          "pipeline.workers", "IMGPIPE_WORKERS", "Images processed at once; 0 = one per core",
+          "pipeline.workers", "IMGPIPE_WORKERS",
+          "Images in hand at once (fetching, rendering or writing); 0 = two per render slot "
+          "(pipeline.renders)",
           [](Config& c) -> int& { return c.pipeline.workers; }, 0, 256),
+      number(
+          "pipeline.renders", "IMGPIPE_RENDERS",
+          "Of those, images rendered (decoded, resized, encoded) at once, the CPU-bound part; "
+          "0 = one per core",
+          [](Config& c) -> int& { return c.pipeline.renders; }, 0, 256),
       number(
           "pipeline.max_in_flight", "IMGPIPE_MAX_IN_FLIGHT",
           "Messages taken from Kafka but not finished (queued or running); 0 = 8 x workers, at "
@@ -606,9 +613,21 @@ Result<Config> load(const std::optional<std::string>& yaml, const Environment& e
 
 }  // namespace
 
+namespace {
+int cores() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+}  // namespace
+
+// Two jobs per render by default: while one waits for S3, the other renders
+// (make bench: one job per core left the cores idle during every GET and PUT).
 int Config::effective_workers() const {
   if (pipeline.workers > 0) return pipeline.workers;
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return 2 * (pipeline.renders > 0 ? pipeline.renders : cores());
+}
+
+int Config::effective_renders() const {
+  return std::min(effective_workers(), pipeline.renders > 0 ? pipeline.renders : cores());
 }
 
 std::vector<Rule> Config::effective_rules() const {

@@ -59,8 +59,9 @@ struct PipelineSettings {
   int width = 1024;
   int height = 1024;
   int quality = 0;        // 0: each format's default
-  int workers = 0;        // 0: one per core
-  int max_in_flight = 0;  // 0: 2 x workers
+  int workers = 0;        // 0: 2 x renders
+  int renders = 0;        // 0: one per core
+  int max_in_flight = 0;  // 0: 8 x workers, at least 32
   // The safety limits start from image::Limits' defaults (written there only).
   long long max_input_bytes = static_cast<long long>(image::Limits{}.max_input_bytes);
   long long max_input_pixels = static_cast<long long>(image::Limits{}.max_input_pixels);
@@ -104,6 +105,7 @@ struct Config {
   std::vector<Rule> rules;
 
   int effective_workers() const;
+  int effective_renders() const;  // at most effective_workers()
   int effective_max_in_flight() const;
   std::string effective_dlq_topic() const;
   std::vector<Rule> effective_rules() const;

@@ -125,7 +125,8 @@ Job::Job(const Config& config, JobDeps deps)
     : config_(config),
       deps_(std::move(deps)),
       rules_(config.effective_rules()),
-      limits_(config.limits()) {
+      limits_(config.limits()),
+      render_slots_(std::make_unique<RenderSlots>(config.effective_renders())) {
   if (!deps_.random) deps_.random = default_unit_random;
 }
 
@@ -508,8 +509,8 @@ Job::EventOutcome Job::process_object(const events::ObjectEvent& event,
                               event.sequencer};
   const ObjectRef ref{event.bucket, event.key, source.body.size(), source.info.content_type};
   StoreSink sink(*this, event, version, tally, source.body.size(), get_seconds, start, stop);
-  const ObjectOutcome outcome =
-      write_products(rules, ref, source.body, version.etag, limits_, sink, current);
+  const ObjectOutcome outcome = write_products(rules, ref, source.body, version.etag, limits_, sink,
+                                               current, render_slots_.get());
   if (outcome.interrupted) return {JobStatus::cancelled, std::nullopt};
   if (outcome.first_failure) {
     tally.failed();

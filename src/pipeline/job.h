@@ -35,6 +35,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stop_token>
@@ -134,6 +135,7 @@ class Job {
   JobDeps deps_;
   std::vector<Rule> rules_;
   image::Limits limits_;
+  std::unique_ptr<RenderSlots> render_slots_;  // shared by the threads running handle()
 };
 
 }  // namespace imgpipe::pipeline

@@ -114,15 +114,25 @@ Result<Product> produce(const Output& output, const ObjectRef& source, std::stri
   return product;
 }
 
+RenderSlots::RenderSlots(int count) : free_(std::clamp(count, 1, kMax)) {}
+
+std::shared_ptr<void> RenderSlots::take() {
+  free_.acquire();
+  return {this, [](RenderSlots* slots) { slots->free_.release(); }};
+}
+
 ObjectOutcome write_products(const std::vector<const Rule*>& rules, const ObjectRef& source,
                              std::string_view bytes, const std::string& etag,
                              const image::Limits& limits, ProductSink& sink,
-                             const std::set<const Output*>& skip) {
+                             const std::set<const Output*>& skip, RenderSlots* slots) {
   ObjectOutcome outcome;
   for (const Rule* rule : rules) {
     for (const Output& output : rule->outputs) {
       if (skip.count(&output) != 0) continue;
-      auto product = produce(output, source, bytes, etag, limits);
+      auto product = [&] {
+        const auto slot = slots != nullptr ? slots->take() : nullptr;
+        return produce(output, source, bytes, etag, limits);
+      }();
       std::optional<Status> written =
           product ? sink.write(*rule, *product) : std::optional<Status>(Status(product.error()));
       if (!written) {

@@ -3,11 +3,14 @@
 // content type and metadata, and the optional JSON sidecar. Shared by the
 // worker (S3) and `imgpipe process` (local files), so both run the same code.
 //
-// Thread-safety: pure functions over immutable configuration.
+// Thread-safety: pure functions over immutable configuration; RenderSlots is
+// shared by the threads that render.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
+#include <semaphore>
 #include <set>
 #include <string>
 #include <string_view>
@@ -69,12 +72,32 @@ struct ObjectOutcome {
   bool interrupted = false;            // the sink was interrupted: nothing after it ran
 };
 
+// At most `count` renders at once among the threads sharing it. Rendering
+// (decode, resample, encode) is the CPU-bound part of a job; fetching and
+// writing wait on the network. So the worker runs more jobs than it has cores
+// and lets only as many render as it has cores: the cores stay busy while
+// other jobs wait for S3, without oversubscribing them.
+// Thread-safe.
+class RenderSlots {
+ public:
+  static constexpr int kMax = 1024;
+  explicit RenderSlots(int count);
+  // Blocks until a slot is free (a render takes at most seconds); the slot is
+  // given back when the returned object is destroyed.
+  [[nodiscard]] std::shared_ptr<void> take();
+
+ private:
+  std::counting_semaphore<kMax> free_;
+};
+
 // Every output of every rule in `rules`, in order, except those in `skip`,
-// rendered from `bytes` and written to `sink`. A failing output does not stop
-// the others (each is its own object); the outcome names the first failure.
+// rendered from `bytes` (each render in one of `slots`, when given) and
+// written to `sink`. A failing output does not stop the others (each is its
+// own object); the outcome names the first failure.
 ObjectOutcome write_products(const std::vector<const Rule*>& rules, const ObjectRef& source,
                              std::string_view bytes, const std::string& etag,
                              const image::Limits& limits, ProductSink& sink,
-                             const std::set<const Output*>& skip = {});
+                             const std::set<const Output*>& skip = {},
+                             RenderSlots* slots = nullptr);
 
 }  // namespace imgpipe::pipeline

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "observe/log.h"
@@ -185,6 +187,18 @@ TEST(Config, DerivesWorkersAndInFlightFromCores) {
   EXPECT_EQ(config.effective_max_in_flight(), 5);
   config.pipeline.workers = 0;
   EXPECT_GE(config.effective_workers(), 1);
+}
+
+TEST(Config, KeepsTwoImagesInHandPerRenderSlot) {
+  Config config;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(config.effective_renders(), cores);
+  EXPECT_EQ(config.effective_workers(), 2 * cores);
+  config.pipeline.renders = 3;  // a pod's CPU limit
+  EXPECT_EQ(config.effective_renders(), 3);
+  EXPECT_EQ(config.effective_workers(), 6);
+  config.pipeline.workers = 2;  // never more renders than images in hand
+  EXPECT_EQ(config.effective_renders(), 2);
 }
 
 }  // namespace

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
 
 #include "support/test_images.h"
 
@@ -159,6 +163,31 @@ TEST(WriteProducts, StopsAtOnceWhenTheSinkIsInterrupted) {
   const auto outcome = write_products({&rule}, kSource, bytes, "e", image::Limits{}, sink);
   EXPECT_TRUE(outcome.interrupted);
   EXPECT_EQ(sink.written, (std::vector<std::string>{"r/a", "r/b"}));
+}
+
+TEST(RenderSlots, LetNoMoreRendersRunAtOnceThanSlots) {
+  RenderSlots slots(2);
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 20; ++i) {
+          const auto slot = slots.take();
+          const int now = ++running;
+          int seen = most.load();
+          while (now > seen && !most.compare_exchange_weak(seen, now)) {
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          --running;
+        }
+      });
+    }
+  }
+  EXPECT_LE(most.load(), 2);
+  EXPECT_GE(most.load(), 1);
+  EXPECT_EQ(running.load(), 0);
 }
 
 }  // namespace
