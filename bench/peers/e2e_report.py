@@ -128,7 +128,9 @@ def markdown(result: dict, png: str) -> str:
         for label, value, goal, met in targets(systems):
             lines.append(f"| {label} | {cell(value, '{:g}')} | {goal} | "
                          f"{'–' if met is None else ('yes' if met else '**no**')} |")
-    lines += ["", f"![throughput, CPU per image and latency]({png})", ""]
+    lines += ["", "What bounds the targets not met, the optimisations so far and a capacity model: "
+              "[docs/performance.md](../../docs/performance.md).", "",
+              f"![throughput, CPU per image and latency]({png})", ""]
     return "\n".join(lines)
 
 
