@@ -18,8 +18,8 @@ namespace imgpipe::image {
 // Debian 12's liborc 0.4.33 allocates code memory under its own lock but
 // frees it without one, so two threads compiling and freeing at once corrupt
 // its chunk list (SIGSEGV in orc_code_allocate_codemem after about 17 000
-// small renders on two threads; "unaligned fastbin chunk" within seconds on
-// four). libvips calls these two functions through the dynamic linker, so the
+// small renders on two threads; on four, heap corruption after 21-118 s in
+// 3 of 3 runs). libvips calls these two functions through the dynamic linker, so the
 // definitions below, in the executable, come first: each takes one process
 // lock and calls liborc's own. Running compiled programs needs no lock.
 // Without orc the Lanczos reduce runs as scalar C: about 60% more CPU per
