@@ -12,6 +12,9 @@
 //   them as they are ("a b/c.jpg"). KeyEncoding::detect tells them apart by
 //   versitygw's bucket ARN, which has a '/' after "arn:aws:s3:::" (a bucket
 //   name never starts with one).
+// - Bucket and key: versitygw's bucket.name (and a key without '/') may name
+//   another request's object (filled from a reused buffer after the request
+//   ended); its ARN is reliable, and both are taken from there.
 // - Sequencers: versitygw's is a counter of the gateway process that starts
 //   again at 1 on every restart; it orders nothing and is dropped (empty).
 // - ETags: versitygw quotes them; quotes are removed.

@@ -192,6 +192,37 @@ TEST(CapturedVersitygwMessage, RawKeyIsTakenAsItIs) {
   EXPECT_EQ(removed->front().key, "plus+only.jpg") << "not 'plus only.jpg'";
 }
 
+// Under concurrent requests versitygw's name and key fields may describe
+// another request; its ARN describes this one (see event.h).
+TEST(CapturedVersitygwMessage, BucketAndKeyComeFromTheArnWhenTheFieldsNameAnotherRequest) {
+  auto bucket = parse_event_message(captured("versitygw-put-bucket-from-another-request.json"));
+  ASSERT_TRUE(bucket.ok()) << bucket.error().message;
+  EXPECT_EQ(bucket->front().bucket, "repro-bb-85be6b-longer") << "not 'repro-a-85be6b/k0237.j'";
+  EXPECT_EQ(bucket->front().key, "dir/other0237.jpg");
+  EXPECT_EQ(bucket->front().size, 2000u);
+
+  auto key = parse_event_message(captured("versitygw-put-key-from-another-request.json"));
+  ASSERT_TRUE(key.ok()) << key.error().message;
+  EXPECT_EQ(key->front().bucket, "repro-a-85be6b");
+  EXPECT_EQ(key->front().key, "k0193.jpg") << "not its neighbour k0194.jpg";
+}
+
+TEST(CapturedVersitygwMessage, AMultiObjectDeleteTakesItsKeyFromTheRecordAndItsBucketFromTheArn) {
+  auto removed = parse_event_message(captured("versitygw-delete-objects.json"));
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_EQ(removed->front().kind, EventKind::removed);
+  EXPECT_EQ(removed->front().event_name, "s3:ObjectRemoved:DeleteObjects");
+  EXPECT_EQ(removed->front().bucket, "multidel-22f764");
+  EXPECT_EQ(removed->front().key, "one.jpg");
+}
+
+TEST(ParseEventMessage, AVersitygwArnWithoutBucketIsMalformed) {
+  auto events = parse_event_message(
+      R"({"Records":[{"eventName":"s3:ObjectCreated:Put","s3":{"bucket":{"name":"b","arn":"arn:aws:s3:::/"},"object":{"key":"k.jpg"}}}]})");
+  ASSERT_FALSE(events.ok());
+  EXPECT_EQ(events.error().reason, Reason::malformed_event);
+}
+
 TEST(CapturedVersitygwMessage, ForcedQueryDecodingGetsItsKeysWrongOrFails) {
   auto plus = parse_event_message(captured("versitygw-delete.json"), KeyEncoding::query);
   ASSERT_TRUE(plus.ok());

@@ -135,7 +135,8 @@ class Backfill : public ::testing::Test {
 
   // Why uploads prefix`first`.. to prefix`first+count-1` lack outputs: for each
   // key without both, how many records of the event topic name it (MinIO
-  // escapes the '/', versitygw does not) and the worker's log lines about it;
+  // escapes the '/', versitygw does not, and names it in its ARN too) and the
+  // worker's log lines about it;
   // then what the worker counted. Tells a lost event from a dropped one.
   std::string why_outputs_missing(const std::string& prefix, int first, int count,
                                   const std::string& log) {
@@ -154,7 +155,9 @@ class Backfill : public ::testing::Test {
       escaped.replace(escaped.find('/'), 1, "%2F");
       const auto names = [&](const std::string& text) {
         return text.find("\"" + key + "\"") != std::string::npos ||
-               text.find("\"" + escaped + "\"") != std::string::npos;
+               text.find("\"" + escaped + "\"") != std::string::npos ||
+               text.find(":::/" + source_ + "/" + key + "\"") !=
+                   std::string::npos;  // versitygw's ARN
       };
       why << key << ": thumb " << thumb << ", web " << web << "; records in the topic: "
           << (records ? std::to_string(std::count_if(records->begin(), records->end(), names))

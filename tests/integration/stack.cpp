@@ -147,11 +147,16 @@ std::string unique_name(const std::string& prefix) {
 }
 
 std::optional<std::vector<std::string>> records_naming_bucket(const std::string& bucket) {
-  const std::string needle = "\"name\":\"" + bucket + "\"";
+  // versitygw's name field may hold another request's bytes; its ARN does not.
+  const std::string name = "\"name\":\"" + bucket + "\"";
+  const std::string arn = "\"arn\":\"arn:aws:s3:::/" + bucket + "/";
   std::vector<std::string> records;
   const auto read =
       kafka::read_topic(stack_kafka(), stack_topic(), [&](const kafka::Message& message) {
-        if (message.payload.find(needle) != std::string::npos) records.push_back(message.payload);
+        if (message.payload.find(name) != std::string::npos ||
+            message.payload.find(arn) != std::string::npos) {
+          records.push_back(message.payload);
+        }
       });
   if (!read) return std::nullopt;
   return records;
@@ -170,7 +175,12 @@ int objects_with_events(const std::string& bucket) {
     const auto json = nlohmann::json::parse(record, nullptr, false);
     if (json.is_discarded() || !json.contains("Records")) continue;
     for (const auto& entry : json["Records"]) {
-      keys.insert(entry.value(nlohmann::json::json_pointer("/s3/object/key"), std::string()));
+      // The key as versitygw's ARN gives it ("arn:aws:s3:::/<bucket>/<key>"),
+      // not its key field, which may name a neighbouring upload.
+      const std::string arn =
+          entry.value(nlohmann::json::json_pointer("/s3/bucket/arn"), std::string());
+      const std::string prefix = "arn:aws:s3:::/" + bucket + "/";
+      if (arn.starts_with(prefix)) keys.insert(arn.substr(prefix.size()));
     }
   }
   return static_cast<int>(keys.size());
