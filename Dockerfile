@@ -19,7 +19,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config \
       librdkafka-dev libssl-dev libvips-dev libcurl4-openssl-dev nlohmann-json3-dev \
       libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev \
-      libcpp-httplib-dev libgtest-dev libgmock-dev libjemalloc-dev zlib1g-dev \
+      libcpp-httplib-dev libgtest-dev libgmock-dev zlib1g-dev \
       mate-backgrounds colord-data python3 libimage-exiftool-perl \
       libheif-plugin-dav1d libheif-plugin-libde265 libheif-plugin-aomenc libheif-plugin-x265 \
  && rm -rf /var/lib/apt/lists/*
@@ -45,7 +45,7 @@ FROM ${DEBIAN_IMAGE} AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ca-certificates libcurl4t64 librdkafka++1 libvips42t64 libyaml-cpp0.8 \
-      libspdlog1.15 libfmt10 libcpp-httplib0.18 libjemalloc2 \
+      libspdlog1.15 libfmt10 libcpp-httplib0.18 \
       libheif-plugin-dav1d libheif-plugin-libde265 libheif-plugin-aomenc libheif-plugin-x265 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 imgpipe \

@@ -21,7 +21,7 @@ readonly APT_PACKAGES=(
   librdkafka-dev libssl-dev libvips-dev libcurl4-openssl-dev nlohmann-json3-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libcpp-httplib-dev clang-format clang-tidy
-  mate-backgrounds colord-data zlib1g-dev libjemalloc-dev libjemalloc2
+  mate-backgrounds colord-data zlib1g-dev
   # make bench: the camera-like corpus (bench/peers/make_camera_corpus.py) and its venv
   plasma-workspace-wallpapers python3-venv
   curl jq python3 libimage-exiftool-perl
