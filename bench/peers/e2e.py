@@ -290,6 +290,7 @@ class System:
                        IMGPIPE_TARGET_BUCKET=target, IMGPIPE_HTTP_LISTEN=f"127.0.0.1:{free_port()}")
             for name in ("IMGPIPE_WORKERS", "IMGPIPE_WIDTH", "IMGPIPE_HEIGHT", "IMGPIPE_QUALITY"):
                 env.pop(name, None)
+            env.update(a.imgpipe_setting)  # tuning runs only; results use the defaults
             if self.name == "imgpipe":
                 return [([a.imgpipe, "run"], env)]
             env["IMGPIPE_CONFIG"] = "/bench/imgpipe.yaml"
@@ -544,7 +545,16 @@ def run_system(system: System, files: list[dict], client: Minio, stamp: str, wor
             remove_bucket(client, source)
             remove_bucket(client, target)
     result["exit_codes"] = codes
+    if system.name in ("python-tutorial", "python-procs"):
+        result["processes"] = process_counts(os.path.join(work, f"{system.name}.log"))
     return {"name": system.name, **result}
+
+
+def process_counts(log_path: str) -> list[dict]:
+    """The counts each python_tutorial.py process printed when it stopped (whether
+    the processes of python-procs shared the work)."""
+    with open(log_path, encoding="utf-8", errors="replace") as log:
+        return [json.loads(line) for line in log if line.startswith('{"messages"')]
 
 
 def minio_delivery(args, client: Minio, stamp: str, work: str) -> dict:
@@ -627,8 +637,13 @@ def main(argv) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the buckets")
     parser.add_argument("--events", type=int, default=0,
                         help="measure MinIO's event delivery with this many small uploads first (0: not)")
+    parser.add_argument("--imgpipe-setting", action="append", default=[], metavar="IMGPIPE_NAME=VALUE",
+                        help="a setting for both imgpipe rows, for tuning runs (the results use the defaults)")
     parser.add_argument("--json", required=True)
     args = parser.parse_args(argv)
+    args.imgpipe_setting = dict(setting.split("=", 1) for setting in args.imgpipe_setting)
+    if any(not name.startswith("IMGPIPE_") for name in args.imgpipe_setting):
+        parser.error("--imgpipe-setting takes IMGPIPE_NAME=VALUE")
     args.peers = os.path.dirname(os.path.abspath(__file__))
     args.engine = args.engine.split()
     manifest = json.load(open(os.path.join(args.corpus, "manifest.json"), encoding="utf-8"))

@@ -104,6 +104,11 @@ def markdown(result: dict, png: str) -> str:
         checked = "–" if "bad_outputs" not in s else ("ok" if not s["bad_outputs"] else f"{len(s['bad_outputs'])} bad")
         lines.append(f"| {s['name']} | " + " | ".join(cell(s.get(f), fmt) for f, _, fmt in COLUMNS)
                      + f" | {checked} |")
+    for s in result["systems"]:
+        if len(s.get("processes", [])) > 1:
+            shares = ", ".join(str(p["outputs"]) for p in s["processes"])
+            lines += ["", f"{s['name']}: outputs written by each of its {len(s['processes'])} processes "
+                      f"(drain and low rate together): {shares}."]
     if d := result.get("minio_event_delivery"):
         lines += ["", f"MinIO's event delivery, measured alone: {d['objects']} uploads of 1 KiB, 8 at a time, at "
                   f"{d['puts_per_s']} PUTs/s; their events entered Kafka at {d['events_per_s']} events/s, the first "

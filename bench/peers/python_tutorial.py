@@ -22,6 +22,7 @@ import argparse
 import io
 import json
 import os
+import signal
 import sys
 import time
 import urllib.parse
@@ -80,14 +81,28 @@ def main(argv) -> int:
                              bootstrap_servers=os.environ["IMGPIPE_KAFKA_BROKERS"].split(","),
                              group_id=args.group, auto_offset_reset="earliest", enable_auto_commit=True,
                              consumer_timeout_ms=int(args.idle_exit * 1000))
-    messages = outputs = failures = 0
-    started = time.monotonic()
-    for message in consumer:  # ends after idle_exit seconds without a message
-        messages += 1
+    started, counts = time.monotonic(), {"messages": 0, "outputs": 0, "failures": 0}
+    # The benchmark stops it with SIGTERM: exit through the finally below, so
+    # that each process's counts reach the log (they show whether the
+    # processes of python-procs shared the work).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        consume(consumer, client, args, counts)
+    finally:
+        consumer.close()
+        print(json.dumps({**counts, "pid": os.getpid(),
+                          "seconds": round(time.monotonic() - started, 3)}), flush=True)
+    return 0
+
+
+def consume(consumer, client, args, counts: dict) -> None:
+    """The tutorial's loop: one message at a time, until idle_exit seconds pass without one."""
+    for message in consumer:
+        counts["messages"] += 1
         try:
             uploads = records_of(message, args.source)
         except (ValueError, KeyError, TypeError) as error:  # not a MinIO event: skip it
-            failures += 1
+            counts["failures"] += 1
             print(f"python-tutorial: offset {message.offset}: not an event: {error}", file=sys.stderr)
             continue
         for bucket, key in uploads:
@@ -100,14 +115,10 @@ def main(argv) -> int:
                     response.release_conn()
                 out = thumbnail(data)
                 client.put_object(args.target, key, io.BytesIO(out), len(out), content_type="image/jpeg")
-                outputs += 1
+                counts["outputs"] += 1
             except Exception as error:  # a bad image must not stop the consumer
-                failures += 1
+                counts["failures"] += 1
                 print(f"python-tutorial: {bucket}/{key}: {error}", file=sys.stderr)
-    consumer.close()
-    print(json.dumps({"messages": messages, "outputs": outputs, "failures": failures,
-                      "seconds": round(time.monotonic() - started - args.idle_exit, 3)}))
-    return 0
 
 
 if __name__ == "__main__":
