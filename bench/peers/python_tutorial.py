@@ -73,6 +73,8 @@ def main(argv) -> int:
     parser.add_argument("--source", required=True, help="only events of this bucket")
     parser.add_argument("--target", required=True)
     parser.add_argument("--idle-exit", type=float, default=10.0)
+    parser.add_argument("--max-poll-records", type=int, default=500,
+                        help="kafka-python's max_poll_records (its default: 500)")
     args = parser.parse_args(argv)
     endpoint = urllib.parse.urlparse(os.environ["IMGPIPE_S3_ENDPOINT"])
     client = Minio(endpoint.netloc, access_key=os.environ["IMGPIPE_S3_ACCESS_KEY"],
@@ -80,7 +82,8 @@ def main(argv) -> int:
     consumer = KafkaConsumer(os.environ["IMGPIPE_KAFKA_TOPIC"],
                              bootstrap_servers=os.environ["IMGPIPE_KAFKA_BROKERS"].split(","),
                              group_id=args.group, auto_offset_reset="earliest", enable_auto_commit=True,
-                             consumer_timeout_ms=int(args.idle_exit * 1000))
+                             consumer_timeout_ms=int(args.idle_exit * 1000),
+                             max_poll_records=args.max_poll_records)
     started, counts = time.monotonic(), {"messages": 0, "outputs": 0, "failures": 0}
     # The benchmark stops it with SIGTERM: exit through the finally below, so
     # that each process's counts reach the log (they show whether the
