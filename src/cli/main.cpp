@@ -186,18 +186,14 @@ int parse_and_run(int argc, char** argv) {
   return 2;
 }
 
-}  // namespace
-
-namespace {
-
 // glibc gives every thread that contends for malloc an arena of its own (up
 // to 8 per core); libvips' large, short-lived buffers then spread over all of
-// them and RSS grows with the thread count. Two arenas kept the worker at
-// 168 MB peak RSS and 131 ms CPU per camera photo in make bench's drain,
-// against 250 MB with glibc's default and 141-155 ms with jemalloc (whose
-// MADV_DONTNEED and page faults were 7 % of the worker's CPU); see
-// docs/performance.md. MALLOC_ARENA_MAX or GLIBC_TUNABLES set by the operator
-// win. Runs before any thread exists, as mallopt must.
+// them and RSS grows with the thread count. In make bench's drain two arenas
+// cost the same CPU per photo as glibc's default with 178 MB peak RSS instead
+// of 259, and less CPU than jemalloc (136 against 144 ms; its MADV_DONTNEED
+// and page faults were 7 % of the worker's CPU): docs/performance.md.
+// MALLOC_ARENA_MAX or GLIBC_TUNABLES set by the operator win. Runs before any
+// thread exists, as mallopt must.
 void limit_malloc_arenas() {
   if (std::getenv("MALLOC_ARENA_MAX") != nullptr || std::getenv("GLIBC_TUNABLES") != nullptr) {
     return;

@@ -50,10 +50,6 @@ std::map<std::string, std::string> string_map(const json* object) {
 // AWS's are "arn:aws:s3:::<bucket>".
 constexpr std::string_view kVersitygwArnPrefix = "arn:aws:s3:::/";
 
-bool written_by_versitygw(const json& bucket) {
-  return optional_string(bucket, "arn").starts_with(kVersitygwArnPrefix);
-}
-
 // Where a record says the object is: bucket and key as written (not decoded).
 struct WrittenLocation {
   std::string bucket;
@@ -66,10 +62,9 @@ struct WrittenLocation {
 // record in ten names another bucket or object (docs/s3-servers.md). The ARN
 // is copied while the request is handled, so bucket and key come from there;
 // object.key only where the ARN has no key (a multi-object delete, whose keys
-// come from the request body).
-WrittenLocation versitygw_location(const json& bucket, const json& object) {
-  const std::string arn = optional_string(bucket, "arn");
-  const std::string_view path = std::string_view(arn).substr(kVersitygwArnPrefix.size());
+// come from the request body). `arn` starts with kVersitygwArnPrefix.
+WrittenLocation versitygw_location(std::string_view arn, const json& object) {
+  const std::string_view path = arn.substr(kVersitygwArnPrefix.size());
   const std::size_t slash = path.find('/');
   WrittenLocation where{std::string(path.substr(0, slash)), {}};
   if (slash != std::string_view::npos) where.key = std::string(path.substr(slash + 1));
@@ -107,13 +102,14 @@ Result<ObjectEvent> parse_record(const json& record, std::size_t index, KeyEncod
   if (bucket == nullptr) return malformed(where + ".s3.bucket is missing");
   if (object == nullptr) return malformed(where + ".s3.object is missing");
 
-  const bool versitygw = written_by_versitygw(*bucket);
-  const WrittenLocation written = versitygw ? versitygw_location(*bucket, *object)
-                                            : WrittenLocation{optional_string(*bucket, "name"),
-                                                              optional_string(*object, "key")};
+  const std::string arn = optional_string(*bucket, "arn");
+  const bool versitygw = arn.starts_with(kVersitygwArnPrefix);
+  WrittenLocation written = versitygw ? versitygw_location(arn, *object)
+                                      : WrittenLocation{optional_string(*bucket, "name"),
+                                                        optional_string(*object, "key")};
   if (written.bucket.empty()) return malformed(where + ".s3.bucket.name is missing");
   if (written.key.empty()) return malformed(where + ".s3.object.key is missing");
-  event.bucket = written.bucket;
+  event.bucket = std::move(written.bucket);
   const bool raw = keys == KeyEncoding::raw || (keys == KeyEncoding::detect && versitygw);
   auto key = decode_key(written.key, raw, where);
   if (!key) return key.error();

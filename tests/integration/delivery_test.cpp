@@ -217,6 +217,7 @@ TEST_F(Delivery, ADeletedSourceTakesItsOutputsAlongAReuploadedOneKeepsThem) {
 // read from those, uploads went unprocessed (CI: Backfill on versitygw).
 TEST_F(Delivery, EachOfManyConcurrentUploadsIsRenderedFromItsOwnObject) {
   constexpr int kUploads = 200;
+  const auto key_of = [](int i) { return "p" + std::to_string(i) + ".jpg"; };
   std::vector<std::string> photos;
   for (int i = 0; i < kUploads; ++i)
     photos.push_back(testing_support::make_image(64 + i, 48, ".jpg"));
@@ -231,7 +232,7 @@ TEST_F(Delivery, EachOfManyConcurrentUploadsIsRenderedFromItsOwnObject) {
         for (int i = next++; i < kUploads; i = next++) {
           s3::PutRequest put;
           put.body = photos[i];
-          auto etag = client.put_object(source_, "p" + std::to_string(i) + ".jpg", put);
+          auto etag = client.put_object(source_, key_of(i), put);
           if (etag.ok())
             etags[i] = etag.value();
           else
@@ -245,7 +246,7 @@ TEST_F(Delivery, EachOfManyConcurrentUploadsIsRenderedFromItsOwnObject) {
   const auto wrong_or_missing = [&] {
     std::vector<std::string> keys;
     for (int i = 0; i < kUploads; ++i) {
-      const std::string key = "p" + std::to_string(i) + ".jpg";
+      const std::string key = key_of(i);
       auto output = client_.head_object(target_, key);
       if (!output.ok() || output->metadata["imgpipe-source-etag"] != etags[i]) keys.push_back(key);
     }

@@ -170,16 +170,16 @@ namespace {
 int objects_with_events(const std::string& bucket) {
   const auto records = records_naming_bucket(bucket);
   if (!records) return -1;
+  // The key as versitygw's ARN gives it ("arn:aws:s3:::/<bucket>/<key>"),
+  // not its key field, which may name a neighbouring upload.
+  const std::string prefix = "arn:aws:s3:::/" + bucket + "/";
   std::set<std::string> keys;
   for (const auto& record : *records) {
     const auto json = nlohmann::json::parse(record, nullptr, false);
     if (json.is_discarded() || !json.contains("Records")) continue;
     for (const auto& entry : json["Records"]) {
-      // The key as versitygw's ARN gives it ("arn:aws:s3:::/<bucket>/<key>"),
-      // not its key field, which may name a neighbouring upload.
       const std::string arn =
           entry.value(nlohmann::json::json_pointer("/s3/bucket/arn"), std::string());
-      const std::string prefix = "arn:aws:s3:::/" + bucket + "/";
       if (arn.starts_with(prefix)) keys.insert(arn.substr(prefix.size()));
     }
   }
