@@ -80,7 +80,7 @@ class LocalFileSink final : public pipeline::ProductSink {
 // Processes one file with the worker's loop over rules and outputs; the JSON
 // line says what happened.
 ordered_json process_one(const std::string& input, const ProcessOptions& options,
-                         const pipeline::Config& config) {
+                         const pipeline::Config& config, pipeline::RenderSlots& slots) {
   auto bytes = read_file(input);
   if (!bytes) return rejected(input, bytes.error(), ordered_json::array());
   const pipeline::ObjectRef source{options.bucket, fs::path(input).filename().string(),
@@ -95,7 +95,7 @@ ordered_json process_one(const std::string& input, const ProcessOptions& options
   }
   LocalFileSink sink(options.output_dir);
   const auto outcome =
-      pipeline::write_products(rules, source, *bytes, "local", config.limits(), sink);
+      pipeline::write_products(rules, source, *bytes, "local", config.limits(), sink, {}, &slots);
   if (outcome.first_failure) return rejected(input, *outcome.first_failure, sink.take_outputs());
   return {
       {"input", input}, {"status", "ok"}, {"reason", nullptr}, {"outputs", sink.take_outputs()}};
@@ -112,9 +112,11 @@ int run_process(const CommonOptions& common, const ProcessOptions& options) {
     return 2;
   }
   image::Runtime vips("imgpipe");
+  // Files one after another, each render on every core it may use.
+  pipeline::RenderSlots slots(config->effective_renders());
   bool any_rejected = false;
   for (const auto& input : options.inputs) {
-    const auto line = process_one(input, options, config.value());
+    const auto line = process_one(input, options, config.value(), slots);
     any_rejected = any_rejected || line["status"] == "rejected";
     std::cout << line.dump(-1, ' ', false, ordered_json::error_handler_t::replace) << '\n';
   }

@@ -524,8 +524,19 @@ std::uint64_t difference_hash(const VImage& image, int page_height) {
   return hash;
 }
 
+// libvips sizes each pipeline's thread pool from the concurrency hint of the
+// image it computes, else from the process-wide setting (1, Runtime). Set on
+// the loaded image, the hint travels with the metadata to every image made
+// from it (the metadata policies remove descriptive fields only).
+VImage with_threads(VImage image, int threads) {
+  if (threads <= 1) return image;
+  image = image.copy();
+  image.set(VIPS_META_CONCURRENCY, threads);
+  return image;
+}
+
 Result<Rendered> render_checked(std::string_view bytes, const Recipe& recipe, const Limits& limits,
-                                const SourceInfo& source) {
+                                const SourceInfo& source, int threads) {
   const bool all_frames = recipe.animation.all_frames && source.frames > 1;
   if (all_frames) {
     if (source.frames > limits.max_frames) {
@@ -541,7 +552,7 @@ Result<Rendered> render_checked(std::string_view bytes, const Recipe& recipe, co
       recipe.encoder.format == "keep" ? source.format : recipe.encoder.format;
 
   auto loaded = load(bytes, recipe, source, loader_options(limits, all_frames));
-  VImage image = loaded.first;
+  VImage image = with_threads(loaded.first, threads);
   const std::size_t first = loaded.second ? 1 : 0;
   // thumbnail reads its input once, top to bottom; later operations (a
   // rotation, a smart crop) may read in any order, so they get the small
@@ -616,11 +627,12 @@ Result<SourceInfo> inspect(std::string_view bytes, const Limits& limits) {
   }
 }
 
-Result<Rendered> render(std::string_view bytes, const Recipe& recipe, const Limits& limits) {
+Result<Rendered> render(std::string_view bytes, const Recipe& recipe, const Limits& limits,
+                        int threads) {
   auto source = inspect(bytes, limits);
   if (!source) return source.error();
   try {
-    return render_checked(bytes, recipe, limits, source.value());
+    return render_checked(bytes, recipe, limits, source.value(), threads);
   } catch (const vips::VError& error) {
     return make_error(Reason::decode_failed, vips_message(error));
   }

@@ -44,7 +44,13 @@ struct Rendered {
 // Reads only the header and checks it against the limits.
 Result<SourceInfo> inspect(std::string_view bytes, const Limits& limits);
 
-Result<Rendered> render(std::string_view bytes, const Recipe& recipe, const Limits& limits);
+// `threads`: how many threads libvips may give this one image (the calling
+// thread waits for them). 1 suits a worker whose cores are all rendering
+// other images; more lets a lone image finish sooner on idle cores, at about
+// the same CPU (JPEG decoding stays on one thread, resampling and colour
+// work spread).
+Result<Rendered> render(std::string_view bytes, const Recipe& recipe, const Limits& limits,
+                        int threads = 1);
 
 // 16 lower-case hex digits.
 std::string hash_hex(std::uint64_t hash);

@@ -131,6 +131,7 @@ Job::Job(const Config& config, JobDeps deps)
 }
 
 JobStatus Job::handle(const kafka::Message& message, std::stop_token stop) {
+  const auto in_hand = render_slots_->enter();
   Tally tally;
   tally.force = is_forced(message);
   auto parsed = events::parse_event_message(message.payload, key_encoding(message, config_));

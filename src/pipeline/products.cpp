@@ -78,9 +78,9 @@ std::string sidecar_json(const Product& product, const ObjectRef& source, const 
 }  // namespace
 
 Result<Product> produce(const Output& output, const ObjectRef& source, std::string_view bytes,
-                        const std::string& etag, const image::Limits& limits) {
+                        const std::string& etag, const image::Limits& limits, int threads) {
   const auto start = std::chrono::steady_clock::now();
-  auto rendered = image::render(bytes, output.recipe, limits);
+  auto rendered = image::render(bytes, output.recipe, limits, threads);
   if (!rendered) return rendered.error();
 
   Product product;
@@ -114,11 +114,34 @@ Result<Product> produce(const Output& output, const ObjectRef& source, std::stri
   return product;
 }
 
-RenderSlots::RenderSlots(int count) : free_(std::clamp(count, 1, kMax)) {}
+RenderSlots::RenderSlots(int count) : count_(std::clamp(count, 1, kMax)), free_(count_) {}
 
-std::shared_ptr<void> RenderSlots::take() {
-  free_.acquire();
-  return {this, [](RenderSlots* slots) { slots->free_.release(); }};
+RenderSlots::Slot RenderSlots::take() {
+  std::unique_lock lock(mutex_);
+  freed_.wait(lock, [this] { return free_ > 0; });
+  const int share = count_ / std::max(1, in_hand_);
+  const int threads = std::max(1, std::min(free_, share));
+  --free_;
+  return {this, threads};
+}
+
+void RenderSlots::give_back() {
+  {
+    const std::lock_guard lock(mutex_);
+    ++free_;
+  }
+  freed_.notify_one();
+}
+
+RenderSlots::InHand RenderSlots::enter() {
+  const std::lock_guard lock(mutex_);
+  ++in_hand_;
+  return InHand(this);
+}
+
+void RenderSlots::leave() {
+  const std::lock_guard lock(mutex_);
+  --in_hand_;
 }
 
 ObjectOutcome write_products(const std::vector<const Rule*>& rules, const ObjectRef& source,
@@ -130,8 +153,9 @@ ObjectOutcome write_products(const std::vector<const Rule*>& rules, const Object
     for (const Output& output : rule->outputs) {
       if (skip.count(&output) != 0) continue;
       auto product = [&] {
-        const auto slot = slots != nullptr ? slots->take() : nullptr;
-        return produce(output, source, bytes, etag, limits);
+        if (slots == nullptr) return produce(output, source, bytes, etag, limits);
+        const auto slot = slots->take();
+        return produce(output, source, bytes, etag, limits, slot.threads());
       }();
       std::optional<Status> written =
           product ? sink.write(*rule, *product) : std::optional<Status>(Status(product.error()));

@@ -7,10 +7,11 @@
 // shared by the threads that render.
 #pragma once
 
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
-#include <semaphore>
 #include <set>
 #include <string>
 #include <string_view>
@@ -54,8 +55,9 @@ std::vector<std::string> output_keys(const Output& output, const std::string& ke
 // Renders one output of one source object. `etag` is the source's ETag.
 // Each output decodes the source itself: with shrink-on-load a JPEG decoded
 // at 1/8 scale for a thumbnail costs far less than sharing one full decode.
+// `threads`: as image::render().
 Result<Product> produce(const Output& output, const ObjectRef& source, std::string_view bytes,
-                        const std::string& etag, const image::Limits& limits);
+                        const std::string& etag, const image::Limits& limits, int threads = 1);
 
 // Where the products of one object go: S3 for the worker, local files for
 // `imgpipe process`. write() stores a product and its sidecar; it returns
@@ -77,17 +79,59 @@ struct ObjectOutcome {
 // writing wait on the network. So the worker runs more jobs than it has cores
 // and lets only as many render as it has cores: the cores stay busy while
 // other jobs wait for S3, without oversubscribing them.
+// A render may also use more than one thread (Slot::threads()): the slots
+// are shared among the jobs in hand, so a lone photo at a low upload rate is
+// rendered on every core and finishes sooner, while under load each render
+// keeps to one thread and the parallelism is across images.
 // Thread-safe.
 class RenderSlots {
  public:
   static constexpr int kMax = 1024;
   explicit RenderSlots(int count);
-  // Blocks until a slot is free (a render takes at most seconds); the slot is
-  // given back when the returned object is destroyed.
-  [[nodiscard]] std::shared_ptr<void> take();
+
+  // A taken slot; given back when destroyed.
+  class Slot {
+   public:
+    // Threads the render may use: its share of the slots among the jobs in
+    // hand (all of them when no job declared itself), no more than were free
+    // when it was taken, itself included; at least 1.
+    int threads() const { return threads_; }
+
+   private:
+    friend class RenderSlots;
+    struct GiveBack {
+      void operator()(RenderSlots* slots) const { slots->give_back(); }
+    };
+    Slot(RenderSlots* slots, int threads) : slots_(slots), threads_(threads) {}
+    std::unique_ptr<RenderSlots, GiveBack> slots_;
+    int threads_;
+  };
+
+  // A job in hand (fetching, rendering or writing) while this lives.
+  class InHand {
+   private:
+    friend class RenderSlots;
+    struct Leave {
+      void operator()(RenderSlots* slots) const { slots->leave(); }
+    };
+    explicit InHand(RenderSlots* slots) : slots_(slots) {}
+    std::unique_ptr<RenderSlots, Leave> slots_;
+  };
+
+  // Blocks until a slot is free (a render takes at most seconds).
+  [[nodiscard]] Slot take();
+  // Declares a job in hand until the returned object is destroyed.
+  [[nodiscard]] InHand enter();
 
  private:
-  std::counting_semaphore<kMax> free_;
+  void give_back();
+  void leave();
+
+  const int count_;
+  std::mutex mutex_;
+  std::condition_variable freed_;
+  int free_;         // guarded by mutex_
+  int in_hand_ = 0;  // guarded by mutex_
 };
 
 // Every output of every rule in `rules`, in order, except those in `skip`,

@@ -590,6 +590,37 @@ TEST(RenderRejects, AvifWhenOnlyHeicIsAllowed) {
   EXPECT_TRUE(heic.ok()) << describe(heic.error());
 }
 
+// Several threads on one image (a lone render on idle cores) split the work
+// into tiles differently, never the pixels: the bytes must not change.
+TEST(RenderThreads, GiveTheSameBytesOnOneThreadAsOnSeveral) {
+  Recipe rotated = fit_in(500, 500, "jpeg");
+  rotated.operations.push_back(Rotate{90});
+  rotated.operations.push_back(Sharpen{});
+  Recipe all_frames = fit_in(40, 40);
+  all_frames.animation.all_frames = true;
+  struct Case {
+    const char* name;
+    std::string bytes;
+    Recipe recipe;
+  };
+  const Case cases[] = {
+      {"photo fitted", testing_support::make_image(3000, 2000, ".jpg"), fit_in(1024, 1024, "jpeg")},
+      {"oriented, rotated, sharpened", corpus::oriented_jpeg(6), rotated},
+      {"colour managed, to WebP", corpus::adobe_rgb_jpeg(), fit_in(300, 300, "webp")},
+      {"every frame", corpus::animated("gif", 4), all_frames},
+  };
+  for (const auto& c : cases) {
+    auto one = render(c.bytes, c.recipe, Limits{}, 1);
+    ASSERT_TRUE(one.ok()) << c.name << ": " << describe(one.error());
+    for (const int threads : {2, 4}) {
+      auto several = render(c.bytes, c.recipe, Limits{}, threads);
+      ASSERT_TRUE(several.ok()) << c.name << ": " << describe(several.error());
+      EXPECT_EQ(several->bytes, one->bytes) << c.name << " on " << threads << " threads";
+      EXPECT_EQ(several->phash, one->phash) << c.name;
+    }
+  }
+}
+
 TEST(Inspect, ReadsTheHeaderOfEveryAcceptedFormat) {
   struct Case {
     std::string bytes;

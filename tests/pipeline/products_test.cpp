@@ -165,6 +165,38 @@ TEST(WriteProducts, StopsAtOnceWhenTheSinkIsInterrupted) {
   EXPECT_EQ(sink.written, (std::vector<std::string>{"r/a", "r/b"}));
 }
 
+TEST(RenderSlots, OfferTheCoresOfFreeSlotsToTheRenderThatTakesOne) {
+  RenderSlots slots(3);
+  {
+    const auto alone = slots.take();
+    EXPECT_EQ(alone.threads(), 3);
+    const auto second = slots.take();
+    EXPECT_EQ(second.threads(), 2);
+    const auto third = slots.take();
+    EXPECT_EQ(third.threads(), 1);
+  }
+  EXPECT_EQ(slots.take().threads(), 3) << "every slot given back";
+}
+
+TEST(RenderSlots, ShareTheCoresAmongTheJobsInHand) {
+  RenderSlots slots(4);
+  {
+    const auto first = slots.enter();
+    EXPECT_EQ(slots.take().threads(), 4) << "a lone job renders on every core";
+    const auto second = slots.enter();
+    const auto a = slots.take();
+    const auto b = slots.take();
+    EXPECT_EQ(a.threads(), 2);
+    EXPECT_EQ(b.threads(), 2);
+    const auto third = slots.enter();
+    const auto fourth = slots.enter();
+    const auto fifth = slots.enter();
+    EXPECT_EQ(slots.take().threads(), 1) << "more jobs than slots: one thread each";
+  }
+  const auto again = slots.enter();
+  EXPECT_EQ(slots.take().threads(), 4) << "every job has left";
+}
+
 TEST(RenderSlots, LetNoMoreRendersRunAtOnceThanSlots) {
   RenderSlots slots(2);
   std::atomic<int> running{0};
@@ -175,6 +207,7 @@ TEST(RenderSlots, LetNoMoreRendersRunAtOnceThanSlots) {
       threads.emplace_back([&] {
         for (int i = 0; i < 20; ++i) {
           const auto slot = slots.take();
+          EXPECT_GE(slot.threads(), 1);
           const int now = ++running;
           int seen = most.load();
           while (now > seen && !most.compare_exchange_weak(seen, now)) {
