@@ -17,6 +17,10 @@ environment (source .stack/env):
 * steady low rate: RATE uploads per second for STEADY seconds with the system
   running; latency from each PUT's return to its output's Last-Modified, split
   at the event's Kafka timestamp into MinIO's part and the consumer's part.
+* single uploads: SINGLE uploads SINGLE_GAP seconds apart, so that each event
+  reaches a consumer with nothing else in hand (MinIO publishes from its queue
+  folder in bursts, one listing every 3 s: at the low rate most events wait
+  behind others of their burst); the consumer's part again.
 
 `limit` (bench_limit: libvips over the corpus in memory) gets the drain figures
 only. Prints progress to stderr and writes one JSON document (see report.py for
@@ -486,10 +490,11 @@ def check_outputs(client: Minio, target: str, keys: dict[str, dict]) -> dict[str
     return bad
 
 
-def steady(system: System, running: Running, files: list[dict], client: Minio, source: str,
-           target: str) -> dict:
-    a = system.args
-    count = int(a.rate * a.steady)
+def timed_uploads(system: System, running: Running, files: list[dict], client: Minio, source: str,
+                  target: str, prefix: str, rate: float, count: int):
+    """Uploads `count` files under `prefix` at `rate` per second and waits for
+    their outputs: (key -> PUT returned, key -> (output time, bytes), key ->
+    event's Kafka timestamp in ms), times in epoch s unless said."""
     before = end_offsets()
     puts: dict[str, float] = {}
     start = time.time() + 0.5
@@ -497,13 +502,17 @@ def steady(system: System, running: Running, files: list[dict], client: Minio, s
         futures = {}
         for i in range(count):
             entry = files[i % len(files)]
-            key = f"steady/{i:04d}-{entry['name']}"
-            time.sleep(max(0.0, start + i / a.rate - time.time()))
-            futures[key] = pool.submit(upload, client, source, key, os.path.join(a.corpus, entry["name"]))
+            key = f"{prefix}{i:04d}-{entry['name']}"
+            time.sleep(max(0.0, start + i / rate - time.time()))
+            futures[key] = pool.submit(upload, client, source, key, os.path.join(system.args.corpus, entry["name"]))
         for key, future in futures.items():
             puts[key] = future.result()
-    found = wait_for_outputs(client, target, "steady/", count, a.timeout, running.alive)
-    kafka_ms = event_times(before, source, set(puts), 30)
+    found = wait_for_outputs(client, target, prefix, count, system.args.timeout, running.alive)
+    return puts, found, event_times(before, source, set(puts), 30)
+
+
+def latency_parts(puts, found, kafka_ms):
+    """(total, MinIO's part, consumer's part) in ms of the uploads whose output exists."""
     total, minio_part, consumer_part = [], [], []
     for key, put_s in puts.items():
         if key not in found:
@@ -513,6 +522,15 @@ def steady(system: System, running: Running, files: list[dict], client: Minio, s
         if key in kafka_ms:
             minio_part.append(kafka_ms[key] - put_s * 1000)
             consumer_part.append(out_s * 1000 - kafka_ms[key])
+    return total, minio_part, consumer_part
+
+
+def steady(system: System, running: Running, files: list[dict], client: Minio, source: str,
+           target: str) -> dict:
+    a = system.args
+    count = int(a.rate * a.steady)
+    puts, found, kafka_ms = timed_uploads(system, running, files, client, source, target, "steady/", a.rate, count)
+    total, minio_part, consumer_part = latency_parts(puts, found, kafka_ms)
     t, m, c = percentiles(total), percentiles(minio_part), percentiles(consumer_part)
     idle = percentiles(idle_arrivals({k: (kafka_ms[k], found[k][0] * 1000) for k in puts
                                       if k in found and k in kafka_ms}))
@@ -525,7 +543,28 @@ def steady(system: System, running: Running, files: list[dict], client: Minio, s
             "low_rate_consumer_idle_p50_ms": idle["p50"], "low_rate_consumer_idle_p95_ms": idle["p95"],
             "low_rate_idle_arrivals": idle["count"],
             "samples": {"total_ms": [round(v, 1) for v in total], "minio_ms": [round(v, 1) for v in minio_part],
-                        "consumer_ms": [round(v, 1) for v in consumer_part]}}
+                        "consumer_ms": [round(v, 1) for v in consumer_part],
+                        # when each event entered Kafka, ms after the first: MinIO's delivery pattern
+                        "arrivals_ms": relative(sorted(kafka_ms.values()))}}
+
+
+def single(system: System, running: Running, files: list[dict], client: Minio, source: str,
+           target: str) -> dict:
+    """Uploads far enough apart (--single-gap s; MinIO lists its queue folder
+    every 3 s) that each event finds the consumer idle and alone: its own
+    latency, without waiting behind the rest of a MinIO burst."""
+    a = system.args
+    puts, found, kafka_ms = timed_uploads(system, running, files, client, source, target, "single/",
+                                          1 / a.single_gap, a.single)
+    _, minio_part, consumer_part = latency_parts(puts, found, kafka_ms)
+    m, c = percentiles(minio_part), percentiles(consumer_part)
+    return {"single_uploads": a.single, "single_gap_s": a.single_gap, "single_outputs": len(found),
+            "single_minio_p50_ms": m["p50"],
+            "single_consumer_p50_ms": c["p50"], "single_consumer_p95_ms": c["p95"]}
+
+
+def relative(times: list[float]) -> list[float]:
+    return [round(t - times[0], 1) for t in times] if times else []
 
 
 def run_system(system: System, files: list[dict], client: Minio, stamp: str, work: str) -> dict:
@@ -545,6 +584,10 @@ def run_system(system: System, files: list[dict], client: Minio, stamp: str, wor
         result.update(steady(system, running, files, client, source, target))
         say(f"{system.name}: low rate p50 {result['p50_ms']} ms (MinIO {result['low_rate_minio_p50_ms']}, "
             f"consumer {result['low_rate_consumer_p50_ms']})")
+        if system.args.single:
+            result.update(single(system, running, files, client, source, target))
+            say(f"{system.name}: {system.args.single} single uploads, consumer part p50 "
+                f"{result['single_consumer_p50_ms']} ms")
     finally:
         codes = running.stop() if running else []
         if not system.args.keep:
@@ -638,6 +681,8 @@ def main(argv) -> int:
                         help="the image's build stage, whose bench_limit makes the limit-image row")
     parser.add_argument("--rate", type=float, default=2.0, help="uploads/s of the steady phase")
     parser.add_argument("--steady", type=float, default=60.0, help="seconds of the steady phase")
+    parser.add_argument("--single", type=int, default=10, help="uploads of the single-upload phase (0: skip)")
+    parser.add_argument("--single-gap", type=float, default=4.0, help="seconds between single uploads")
     parser.add_argument("--timeout", type=float, default=600.0, help="longest wait for a phase's outputs")
     parser.add_argument("--cores", type=int, default=os.cpu_count())
     parser.add_argument("--keep", action="store_true", help="keep the buckets")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 
 import matplotlib
@@ -32,6 +33,7 @@ COLUMNS = [  # (field, header, format)
     ("low_rate_consumer_p50_ms", "consumer part p50", "{:.0f}"),
     ("low_rate_consumer_p95_ms", "consumer p95", "{:.0f}"),
     ("low_rate_consumer_idle_p50_ms", "consumer p50, idle arrivals", "{:.0f}"),
+    ("single_consumer_p50_ms", "consumer p50, single uploads", "{:.0f}"),
 ]
 
 
@@ -59,6 +61,11 @@ def subject(systems: dict[str, dict]) -> tuple[str | None, str]:
     return ("imgpipe" if "imgpipe" in systems else None), "limit"
 
 
+def gap(systems: dict[str, dict]) -> str:
+    gaps = {s.get("single_gap_s") for s in systems.values()} - {None}
+    return f"{gaps.pop():g} s" if len(gaps) == 1 else "several s"
+
+
 def targets(systems: dict[str, dict]) -> list[tuple[str, float | None, str, bool | None]]:
     """(target, measured, goal, met) for issue 9's targets that this run can judge."""
     name, ceiling = subject(systems)
@@ -82,9 +89,89 @@ def targets(systems: dict[str, dict]) -> list[tuple[str, float | None, str, bool
             f"≤ {bound:.0f} ({ceiling} + 25)", lambda v: v <= bound)
         add(f"{name} low-rate consumer part p50, idle arrivals (ms)", me.get("low_rate_consumer_idle_p50_ms"),
             f"≤ {bound:.0f} ({ceiling} + 25)", lambda v: v <= bound)
+        if me.get("single_consumer_p50_ms") is not None:
+            add(f"{name} consumer part p50, single uploads {gap(systems)} apart (ms; not the issue's rate)",
+                me["single_consumer_p50_ms"], f"≤ {bound:.0f} ({ceiling} + 25)", lambda v: v <= bound)
     add(f"{name} peak RSS (MB)", me["peak_rss_mb"], "≤ 300", lambda v: v <= 300)
     add(f"{name} outputs larger than their input", len(me.get("larger_than_input", [])), "0", lambda v: v == 0)
     return rows
+
+
+def ideal_drain(per_image_cpu_s: float, cores: int) -> float:
+    """Images/s of a consumer that needs `per_image_cpu_s` of CPU per image
+    (its own and the stack's together) and keeps every core busy all the
+    time: no consumer with that cost drains faster."""
+    return cores / per_image_cpu_s
+
+
+def ideal_consumer_p50(arrivals_ms: list[float], service_ms: float) -> float | None:
+    """Consumer-part p50 (ms) of a consumer that takes the events in the order
+    they reached Kafka and needs `service_ms` for each, with no fetch, GET or
+    PUT: a lower bound for any consumer given these arrivals."""
+    free_at, waits = float("-inf"), []
+    for arrived in sorted(arrivals_ms):
+        free_at = max(arrived, free_at) + service_ms
+        waits.append(free_at - arrived)
+    return round(statistics.median(waits), 1) if waits else None
+
+
+def bursts(arrivals_ms: list[float], gap_ms: float = 200) -> list[int]:
+    """Sizes of the groups of events that reached Kafka less than `gap_ms`
+    after the one before."""
+    sizes: list[int] = []
+    previous = None
+    for arrived in sorted(arrivals_ms):
+        if previous is None or arrived - previous >= gap_ms:
+            sizes.append(0)
+        sizes[-1] += 1
+        previous = arrived
+    return sizes
+
+
+def bounds(result: dict) -> dict:
+    """What no consumer could beat in this run: the drain rate at the libvips
+    ceiling's CPU per image plus the stack's share, and the low-rate consumer
+    part at that CPU spread over every core, given MinIO's arrivals."""
+    systems = by_name(result)
+    name, ceiling = subject(systems)
+    if not name or ceiling not in systems:
+        return {}
+    me, limit, cores = systems[name], systems[ceiling], result["machine"]["cores"]
+    out = {"subject": name, "ceiling": ceiling, "cores": cores}
+    stack_s = (me.get("minio_cpu_s_per_image") or 0) + (me.get("kafka_cpu_s_per_image") or 0)
+    out["drain_images_per_s"] = round(ideal_drain(limit["cpu_s_per_image"] + stack_s, cores), 2)
+    if "node-sharp" in systems:
+        out["drain_vs_node_sharp"] = ratio(out["drain_images_per_s"], systems["node-sharp"]["images_per_s"])
+    arrivals = me.get("samples", {}).get("arrivals_ms") or []
+    if arrivals:
+        service_ms = limit["cpu_s_per_image"] * 1000 / cores
+        sizes = bursts(arrivals)
+        out.update({"low_rate_events": len(arrivals), "bursts": len(sizes),
+                    "median_burst": statistics.median(sizes), "largest_burst": max(sizes),
+                    "service_ms": round(service_ms, 1),
+                    "consumer_p50_ms": ideal_consumer_p50(arrivals, service_ms)})
+    return out
+
+
+def bounds_lines(b: dict) -> list[str]:
+    if not b:
+        return []
+    name, ceiling, cores = b["subject"], b["ceiling"], b["cores"]
+    lines = ["", "What no consumer could beat in this run (the libvips ceiling's CPU, the stack as measured):", ""]
+    drain = (f"- **Drain**: a consumer that needs exactly {ceiling}'s CPU per image, costs MinIO and Kafka what "
+             f"{name} cost them and keeps all {cores} cores busy all the time would drain "
+             f"{b['drain_images_per_s']} images/s")
+    if b.get("drain_vs_node_sharp") is not None:
+        drain += f", {b['drain_vs_node_sharp']:g}× node-sharp"
+    lines.append(drain + ".")
+    if b.get("consumer_p50_ms") is not None:
+        lines.append(
+            f"- **Low rate**: MinIO put the {b['low_rate_events']} events into Kafka in {b['bursts']} bursts "
+            f"(events less than 200 ms apart; median {b['median_burst']:g}, largest {b['largest_burst']}). "
+            f"A consumer that renders each in {b['service_ms']:g} ms ({ceiling}'s CPU per image spread over "
+            f"{cores} cores), in arrival order, with no fetch, GET or PUT, would have a consumer part p50 of "
+            f"{b['consumer_p50_ms']:g} ms.")
+    return lines
 
 
 def markdown(result: dict, png: str) -> str:
@@ -133,6 +220,7 @@ def markdown(result: dict, png: str) -> str:
         for label, value, goal, met in targets(systems):
             lines.append(f"| {label} | {cell(value, '{:g}')} | {goal} | "
                          f"{'–' if met is None else ('yes' if met else '**no**')} |")
+    lines += bounds_lines(bounds(result))
     lines += ["", "What bounds the targets not met, the optimisations so far and a capacity model: "
               "[docs/performance.md](../../docs/performance.md).", "",
               f"![throughput, CPU per image and latency]({png})", ""]
@@ -172,6 +260,7 @@ def lean(result: dict) -> dict:
     out = dict(result)
     out["systems"] = [{k: v for k, v in s.items() if k != "samples"} for s in result["systems"]]
     out["targets"] = [{"target": t, "measured": v, "goal": g, "met": m} for t, v, g, m in targets(by_name(result))]
+    out["bounds"] = bounds(result)
     return out
 
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Known answers for the bounds e2e_report.py writes under the results (run
+by bench/compare.sh before every benchmark, `make test` included)."""
+from __future__ import annotations
+
+import unittest
+
+import e2e_report
+
+
+class IdealConsumer(unittest.TestCase):
+    def test_events_far_apart_each_take_only_their_own_time(self):
+        self.assertEqual(e2e_report.ideal_consumer_p50([0, 1000, 2000], 50), 50)
+
+    def test_a_burst_of_six_waits_in_line(self):
+        # finished after 50, 100, ... 300 ms: the median of six is 175
+        self.assertEqual(e2e_report.ideal_consumer_p50([0] * 6, 50), 175)
+
+    def test_arrivals_need_not_come_sorted(self):
+        self.assertEqual(e2e_report.ideal_consumer_p50([3000, 0, 10], 50),
+                         e2e_report.ideal_consumer_p50([0, 10, 3000], 50))
+
+    def test_no_arrivals_no_bound(self):
+        self.assertIsNone(e2e_report.ideal_consumer_p50([], 50))
+
+
+class Bursts(unittest.TestCase):
+    def test_groups_events_closer_than_the_gap(self):
+        self.assertEqual(e2e_report.bursts([0, 10, 20, 3000, 3010, 6000]), [3, 2, 1])
+
+    def test_a_gap_of_exactly_the_limit_starts_a_new_burst(self):
+        self.assertEqual(e2e_report.bursts([0, 200], gap_ms=200), [1, 1])
+
+
+class Bounds(unittest.TestCase):
+    def result(self):
+        def system(name, **fields):
+            return {"name": name, **fields}
+        return {"machine": {"cores": 2}, "systems": [
+            system("imgpipe-image", images_per_s=14.0, cpu_s_per_image=0.107, minio_cpu_s_per_image=0.010,
+                   kafka_cpu_s_per_image=0.002, samples={"arrivals_ms": [0, 0, 0, 0, 3000]}),
+            system("node-sharp", images_per_s=15.0, cpu_s_per_image=0.121),
+            system("limit-image", images_per_s=18.0, cpu_s_per_image=0.088)]}
+
+    def test_the_ideal_drain_pays_the_ceiling_and_the_stack_on_every_core(self):
+        b = e2e_report.bounds(self.result())
+        self.assertEqual(b["drain_images_per_s"], 20.0)  # 2 cores / (88 + 10 + 2 ms)
+        self.assertEqual(b["drain_vs_node_sharp"], round(20 / 15, 3))
+
+    def test_the_ideal_consumer_spreads_the_ceiling_over_every_core(self):
+        b = e2e_report.bounds(self.result())
+        self.assertEqual(b["service_ms"], 44)
+        self.assertEqual(b["consumer_p50_ms"], 88)  # waits 44, 88, 132, 176 and 44
+        self.assertEqual((b["bursts"], b["largest_burst"]), (2, 4))
+
+    def test_without_a_ceiling_there_is_no_bound(self):
+        result = self.result()
+        result["systems"] = result["systems"][:2]
+        self.assertEqual(e2e_report.bounds(result), {})
+
+
+if __name__ == "__main__":
+    unittest.main()
