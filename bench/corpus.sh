@@ -94,10 +94,11 @@ if [[ $maker == pillow* ]]; then
     "${sources[@]}" >/dev/null || die "make_corpus.py failed"
 else
   printf '%s\n' "$recipe" >"$tmp/recipe.yaml"
-  # `imgpipe process` handles its files one after another: one process per core.
+  # `imgpipe process` handles its files one after another: one process per core,
+  # each render on one thread (it would use every core otherwise).
   per_process=$(( (${#sources[@]} + cores - 1) / cores ))
   printf '%s\0' "${sources[@]}" |
-    xargs -0 -P "$cores" -n "$per_process" \
+    IMGPIPE_RENDERS=1 xargs -0 -P "$cores" -n "$per_process" \
       "$imgpipe" process --config "$tmp/recipe.yaml" --bucket photos --output-dir "$tmp/out" \
       >"$tmp/process.jsonl" || die "imgpipe process failed: $(grep -v '"status":"ok"' "$tmp/process.jsonl" | head -3)"
 fi

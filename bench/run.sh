@@ -155,9 +155,11 @@ for ((p = 0; p < cores; p++)); do
 done
 printf '%s\0' "${files[0]}" >"$work/part-one"
 # shellcheck disable=SC2016  # the positional parameters belong to the inner bash
+# One process per core, each render on one thread (IMGPIPE_RENDERS=1; `process`
+# gives a lone render every core otherwise), like sharp.concurrency(1).
 sharded='cfg=$1 out=$2 bin=$3; shift 3; pids=()
 for part in "$@"; do
-  xargs -0 -a "$part" "$bin" process --config "$cfg" --bucket bench --output-dir "$out" & pids+=($!)
+  IMGPIPE_RENDERS=1 xargs -0 -a "$part" "$bin" process --config "$cfg" --bucket bench --output-dir "$out" & pids+=($!)
 done
 rc=0; for pid in "${pids[@]}"; do wait "$pid" || rc=1; done; exit "$rc"'
 run_tool() {  # tool run; run "one": only the first image, for the start-up cost

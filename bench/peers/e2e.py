@@ -668,6 +668,13 @@ def machine(args) -> dict:
             "kernel": platform.release(), "load_before": os.getloadavg()[0]}
 
 
+def positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text}: must be more than 0")
+    return value
+
+
 def main(argv) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", required=True, help="folder made by make_camera_corpus.py")
@@ -682,7 +689,7 @@ def main(argv) -> int:
     parser.add_argument("--rate", type=float, default=2.0, help="uploads/s of the steady phase")
     parser.add_argument("--steady", type=float, default=60.0, help="seconds of the steady phase")
     parser.add_argument("--single", type=int, default=10, help="uploads of the single-upload phase (0: skip)")
-    parser.add_argument("--single-gap", type=float, default=4.0, help="seconds between single uploads")
+    parser.add_argument("--single-gap", type=positive, default=4.0, help="seconds between single uploads")
     parser.add_argument("--timeout", type=float, default=600.0, help="longest wait for a phase's outputs")
     parser.add_argument("--cores", type=int, default=os.cpu_count())
     parser.add_argument("--keep", action="store_true", help="keep the buckets")

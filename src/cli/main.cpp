@@ -57,8 +57,10 @@ int parse_and_run(int argc, char** argv) {
   ProcessOptions process_options;
   auto* process = app.add_subcommand(
       "process",
-      "Run the rules on local files (file name = key); outputs go to DIR/<bucket>/<key>, one JSON\n"
-      "line per input on stdout; exit 0 when all succeeded, 2 when any was rejected");
+      "Run the rules on local files (file name = key), one after another, each render on up to\n"
+      "pipeline.renders threads (IMGPIPE_RENDERS; default: every core); outputs go to\n"
+      "DIR/<bucket>/<key>, one JSON line per input on stdout; exit 0 when all succeeded,\n"
+      "2 when any was rejected");
   add_config(process);
   process->add_option("--output-dir", process_options.output_dir, "Where outputs are written")
       ->required();

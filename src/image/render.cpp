@@ -583,6 +583,7 @@ Result<Rendered> render_checked(std::string_view bytes, const Recipe& recipe, co
   out.height = page_height;
   out.frames = frames;
   out.phash = difference_hash(image, page_height);
+  out.threads = vips_image_get_concurrency(image.get_image(), vips_concurrency_get());
   const bool palette =
       format == "png" &&
       (recipe.encoder.palette || draws_on_a_palette(bytes, source, loader_options(limits, false)));

@@ -39,6 +39,7 @@ struct Rendered {
   std::string format;
   std::string content_type;
   std::uint64_t phash = 0;  // 64-bit dHash of the rendered image
+  int threads = 1;          // what libvips' thread pools took for this image's pipelines
 };
 
 // Reads only the header and checks it against the limits.

@@ -21,9 +21,9 @@ bool run_time_simd_is_safe();
 
 // Initialises libvips for server use for the lifetime of the object:
 // operation cache off, untrusted loaders blocked (magick, svg, pdf ...), one
-// thread per image (a JPEG decodes on one core anyway, so the worker
-// parallelises across images); liborc off where run_time_simd_is_safe() is
-// false.
+// thread per image unless render() is given more (a JPEG decodes on one core
+// anyway, so under load the worker parallelises across images); liborc off
+// where run_time_simd_is_safe() is false.
 class Runtime {
  public:
   explicit Runtime(const char* program_name);

@@ -82,7 +82,9 @@ struct ObjectOutcome {
 // A render may also use more than one thread (Slot::threads()): the slots
 // are shared among the jobs in hand, so a lone photo at a low upload rate is
 // rendered on every core and finishes sooner, while under load each render
-// keeps to one thread and the parallelism is across images.
+// keeps to one thread and the parallelism is across images. A render holds one
+// slot whatever its threads, so jobs that come in meanwhile still find free
+// slots: for a moment up to 2 x count - 1 threads may be busy.
 // Thread-safe.
 class RenderSlots {
  public:

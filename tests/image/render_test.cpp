@@ -621,6 +621,25 @@ TEST(RenderThreads, GiveTheSameBytesOnOneThreadAsOnSeveral) {
   }
 }
 
+// The concurrency hint is metadata: no metadata policy may remove it.
+TEST(RenderThreads, ReachLibvipsWhateverTheMetadataPolicy) {
+  for (const auto policy :
+       {MetadataPolicy::strip, MetadataPolicy::keep_copyright, MetadataPolicy::keep}) {
+    Recipe recipe = fit_in(200, 200, "jpeg");
+    recipe.metadata = policy;
+    for (const int threads : {1, 2, 3}) {
+      auto out = render(corpus::oriented_jpeg(6), recipe, Limits{}, threads);
+      ASSERT_TRUE(out.ok()) << describe(out.error());
+      EXPECT_EQ(out->threads, threads) << static_cast<int>(policy);
+    }
+    Recipe as_loaded = as_is("png");
+    as_loaded.metadata = policy;
+    auto out = render(corpus::photo_jpeg(), as_loaded, Limits{}, 2);
+    ASSERT_TRUE(out.ok()) << describe(out.error());
+    EXPECT_EQ(out->threads, 2) << "without a resize first, " << static_cast<int>(policy);
+  }
+}
+
 TEST(Inspect, ReadsTheHeaderOfEveryAcceptedFormat) {
   struct Case {
     std::string bytes;
