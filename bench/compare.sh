@@ -13,6 +13,7 @@
 # Settings: BENCH_COUNT (300 images), BENCH_STEADY_S (60), BENCH_RATE (2 per s),
 # BENCH_EVENTS (2000 small uploads that time MinIO's event delivery; 0: skip),
 # BENCH_SINGLE (10 uploads 4 s apart, each alone in the consumer; QUICK: 2; 0: skip),
+# BENCH_DRAIN_ROUNDS (3 drains per system, medians reported; QUICK: 2),
 # BENCH_SYSTEMS (imgpipe,imgpipe-image,python-tutorial,python-procs,node-sharp,
 # limit,limit-image; QUICK leaves out the two image rows),
 # BENCH_KEEP=1 (keep the buckets and the systems' logs).
@@ -28,10 +29,12 @@ cache=${IMGPIPE_CACHE:-$HOME/.cache/imgpipe}
 imgpipe=$build/src/cli/imgpipe
 limit=$build/bench/limit/bench_limit
 count=${BENCH_COUNT:-300} steady=${BENCH_STEADY_S:-60} events=${BENCH_EVENTS:-2000} single=${BENCH_SINGLE:-10}
+rounds=${BENCH_DRAIN_ROUNDS:-3}
 results=$here/results dated=1
 systems=${BENCH_SYSTEMS:-imgpipe,imgpipe-image,python-tutorial,python-procs,node-sharp,limit,limit-image}
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then  # the image rows: make test-image exercises the image
-  count=12 steady=10 events=${BENCH_EVENTS:-100} single=${BENCH_SINGLE:-2} results=$cache/bench-results/quick dated=0
+  count=12 steady=10 events=${BENCH_EVENTS:-100} single=${BENCH_SINGLE:-2} rounds=${BENCH_DRAIN_ROUNDS:-2}
+  results=$cache/bench-results/quick dated=0
   systems=${BENCH_SYSTEMS:-imgpipe,python-tutorial,python-procs,node-sharp,limit}
 fi
 
@@ -51,7 +54,7 @@ venv=$cache/bench-venv node_dir=$cache/bench-node
 peers_venv "$venv" "$peers/requirements.txt" "$log" || die "could not make $venv: $(tail -3 "$log")"
 peers_node "$node_dir" "$peers" "$log" || die "could not install the node peer: $(tail -3 "$log")"
 
-(cd "$peers" && "$venv/bin/python" -m unittest -q test_e2e_report 2>"$log") ||
+(cd "$peers" && "$venv/bin/python" -m unittest -q test_e2e_report test_e2e 2>"$log") ||
   die "the report's own tests failed: $(tail -5 "$log")"
 
 corpus=$cache/bench-camera-$count
@@ -77,6 +80,7 @@ keep=()
 [[ ${BENCH_KEEP:-0} == 1 ]] && keep=(--keep)
 "$venv/bin/python" "$peers/e2e.py" --corpus "$corpus" --imgpipe "$imgpipe" --limit "$limit" \
   --node-dir "$node_dir" --rate "${BENCH_RATE:-2}" --steady "$steady" --single "$single" --events "$events" \
+  --drain-rounds "$rounds" \
   --json "$raw" "${keep[@]}" \
   --systems "$systems" "${image_args[@]}"
 date_arg=()

@@ -174,6 +174,21 @@ def bounds_lines(b: dict) -> list[str]:
     return lines
 
 
+def rounds_lines(result: dict) -> list[str]:
+    """Each system's drains, when there were several: the table gives medians."""
+    spread = [s for s in result["systems"] if len(s.get("drain_rounds", [])) > 1]
+    if not spread:
+        return []
+    lines = ["", f"Each system drained the corpus {len(spread[0]['drain_rounds'])} times (the `limit` rows: "
+             "ran it); the table gives the median of each figure. Every round:", "",
+             "| system | drain img/s | CPU ms/img |", "|---|---|---|"]
+    for s in spread:
+        rates = ", ".join(cell(r["images_per_s"], "{:.2f}") for r in s["drain_rounds"])
+        costs = ", ".join(cell(r["cpu_s_per_image"], "ms") for r in s["drain_rounds"])
+        lines.append(f"| {s['name']} | {rates} | {costs} |")
+    return lines
+
+
 def markdown(result: dict, png: str) -> str:
     systems = by_name(result)
     m, c = result["machine"], result["corpus"]
@@ -191,6 +206,7 @@ def markdown(result: dict, png: str) -> str:
         checked = "–" if "bad_outputs" not in s else ("ok" if not s["bad_outputs"] else f"{len(s['bad_outputs'])} bad")
         lines.append(f"| {s['name']} | " + " | ".join(cell(s.get(f), fmt) for f, _, fmt in COLUMNS)
                      + f" | {checked} |")
+    lines += rounds_lines(result)
     for s in result["systems"]:
         if len(s.get("processes", [])) > 1:
             shares = ", ".join(str(p["outputs"]) for p in s["processes"])

@@ -59,5 +59,15 @@ class Bounds(unittest.TestCase):
         self.assertEqual(e2e_report.bounds(result), {})
 
 
+class Rounds(unittest.TestCase):
+    def test_several_drains_are_listed_round_by_round(self):
+        rounds = [{"images_per_s": 13.6, "cpu_s_per_image": 0.110}, {"images_per_s": 16.0, "cpu_s_per_image": 0.103}]
+        lines = e2e_report.rounds_lines({"systems": [{"name": "imgpipe", "drain_rounds": rounds}]})
+        self.assertIn("| imgpipe | 13.60, 16.00 | 110, 103 |", lines)
+
+    def test_one_drain_needs_no_list(self):
+        self.assertEqual(e2e_report.rounds_lines({"systems": [{"name": "imgpipe", "images_per_s": 14}]}), [])
+
+
 if __name__ == "__main__":
     unittest.main()
