@@ -174,6 +174,16 @@ def bounds_lines(b: dict) -> list[str]:
     return lines
 
 
+def process_shares(system: dict) -> str | None:
+    """How a system of several processes shared its work, start by start."""
+    starts = system.get("processes", [])
+    if not starts or all(len(start) < 2 for start in starts):
+        return None
+    shares = "; ".join(" + ".join(str(p["outputs"]) for p in start) for start in starts)
+    return (f"{system['name']}: outputs written by each of its {len(starts[0])} processes, per start of the system "
+            f"(one per drain round; the last also took the low rate and the single uploads): {shares}.")
+
+
 def rounds_lines(result: dict) -> list[str]:
     """Each system's drains, when there were several: the table gives medians."""
     spread = [s for s in result["systems"] if len(s.get("drain_rounds", [])) > 1]
@@ -208,10 +218,8 @@ def markdown(result: dict, png: str) -> str:
                      + f" | {checked} |")
     lines += rounds_lines(result)
     for s in result["systems"]:
-        if len(s.get("processes", [])) > 1:
-            shares = ", ".join(str(p["outputs"]) for p in s["processes"])
-            lines += ["", f"{s['name']}: outputs written by each of its {len(s['processes'])} processes "
-                      f"(drain and low rate together): {shares}."]
+        if line := process_shares(s):
+            lines += ["", line]
     if d := result.get("minio_event_delivery"):
         lines += ["", f"MinIO's event delivery, measured alone: {d['objects']} uploads of 1 KiB, 8 at a time, at "
                   f"{d['puts_per_s']} PUTs/s; their events entered Kafka at {d['events_per_s']} events/s, the first "

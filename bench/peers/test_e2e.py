@@ -36,6 +36,13 @@ class CombineDrains(unittest.TestCase):
         self.assertEqual(combined["bad_outputs"], {"drain/a.jpg": "not a JPEG"})
         self.assertEqual(combined["larger_than_input"], ["drain2/b.png"])
 
+    def test_rounds_without_outputs_to_check_get_none(self):
+        runs = [{"images": 300, "images_per_s": 19.0, "cpu_s_per_image": 0.1, "peak_rss_mb": 1300},
+                {"images": 300, "images_per_s": 20.0, "cpu_s_per_image": 0.09, "peak_rss_mb": 1350}]
+        combined = e2e.combine_drains(runs)
+        self.assertNotIn("bad_outputs", combined)
+        self.assertEqual((combined["images_per_s"], combined["peak_rss_mb"]), (19.5, 1350))
+
 
 if __name__ == "__main__":
     unittest.main()

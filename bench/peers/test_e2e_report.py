@@ -59,6 +59,18 @@ class Bounds(unittest.TestCase):
         self.assertEqual(e2e_report.bounds(result), {})
 
 
+class ProcessShares(unittest.TestCase):
+    def test_each_start_of_the_processes_is_shown_apart(self):
+        starts = [[{"outputs": 147}, {"outputs": 153}], [{"outputs": 213}, {"outputs": 217}]]
+        line = e2e_report.process_shares({"name": "python-procs", "processes": starts})
+        self.assertIn("each of its 2 processes", line)
+        self.assertTrue(line.endswith(": 147 + 153; 213 + 217."), line)
+
+    def test_one_process_needs_no_line(self):
+        starts = [[{"outputs": 300}], [{"outputs": 330}]]
+        self.assertIsNone(e2e_report.process_shares({"name": "python-tutorial", "processes": starts}))
+
+
 class Rounds(unittest.TestCase):
     def test_several_drains_are_listed_round_by_round(self):
         rounds = [{"images_per_s": 13.6, "cpu_s_per_image": 0.110}, {"images_per_s": 16.0, "cpu_s_per_image": 0.103}]
