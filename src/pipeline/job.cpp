@@ -261,20 +261,29 @@ std::optional<Result<bool>> Job::source_is_current(const SourceVersion& source, 
 
 std::optional<Result<WriteDecision>> Job::write_one(const std::string& bucket,
                                                     const std::string& key, s3::PutRequest put,
-                                                    const SourceVersion& source, Tally& tally,
-                                                    std::stop_token stop) {
+                                                    const SourceVersion& source, SeenOutputs& seen,
+                                                    Tally& tally, std::stop_token stop) {
   // Another writer between our HEAD and our PUT makes the PUT fail; a few
-  // rounds settle any realistic race.
+  // rounds settle any realistic race. A round on what the pre-check saw
+  // comes on top of them: it saves a request per output when nothing races.
   constexpr int kRounds = 3;
-  for (int round = 0; round < kRounds; ++round) {
-    auto head = with_retries(
-        "head", key, tally, [&] { return deps_.store.head_object(bucket, key, stop); }, stop);
-    if (!head) return std::nullopt;
+  auto earlier = seen.extract(bucket + "/" + key);
+  int looks = 0;
+  while (earlier || looks < kRounds) {
     std::optional<s3::ObjectInfo> existing;
-    if (head->ok()) {
-      existing = std::move(head->value());
-    } else if (head->error().reason != Reason::object_missing) {
-      return Result<WriteDecision>(head->error());
+    if (earlier) {
+      existing = std::move(earlier.mapped());
+      earlier = SeenOutputs::node_type();
+    } else {
+      ++looks;
+      auto head = with_retries(
+          "head", key, tally, [&] { return deps_.store.head_object(bucket, key, stop); }, stop);
+      if (!head) return std::nullopt;
+      if (head->ok()) {
+        existing = std::move(head->value());
+      } else if (head->error().reason != Reason::object_missing) {
+        return Result<WriteDecision>(head->error());
+      }
     }
     const auto recipe = put.metadata.find(kRecipeMetadata);
     WriteDecision decision = decide_write(
@@ -330,7 +339,8 @@ std::optional<Result<WriteDecision>> Job::write_one(const std::string& bucket,
 }
 
 std::optional<Result<WriteDecision>> Job::write(const Product& product, const SourceVersion& source,
-                                                Tally& tally, std::stop_token stop) {
+                                                SeenOutputs& seen, Tally& tally,
+                                                std::stop_token stop) {
   auto recorded = source_metadata(source);
   s3::PutRequest put;
   put.content_type = product.content_type;
@@ -338,7 +348,7 @@ std::optional<Result<WriteDecision>> Job::write(const Product& product, const So
   put.metadata.insert(recorded.begin(), recorded.end());
   put.body = product.body;
   put.stop = stop;
-  auto image = write_one(product.bucket, product.key, put, source, tally, stop);
+  auto image = write_one(product.bucket, product.key, put, source, seen, tally, stop);
   if (!image || !image->ok() || product.sidecar_key.empty()) return image;
 
   s3::PutRequest sidecar;
@@ -348,7 +358,7 @@ std::optional<Result<WriteDecision>> Job::write(const Product& product, const So
   sidecar.metadata[kRecipeMetadata] = product.metadata.at(kRecipeMetadata);
   sidecar.body = product.sidecar_body;
   sidecar.stop = stop;
-  auto stored = write_one(product.bucket, product.sidecar_key, sidecar, source, tally, stop);
+  auto stored = write_one(product.bucket, product.sidecar_key, sidecar, source, seen, tally, stop);
   if (!stored || !stored->ok()) return stored;
   // The image decides what is reported; a sidecar rewritten alone (it was
   // missing after a crash between the two PUTs) counts as written too.
@@ -360,12 +370,13 @@ std::optional<Result<WriteDecision>> Job::write(const Product& product, const So
 
 class Job::StoreSink final : public ProductSink {
  public:
-  StoreSink(Job& job, const events::ObjectEvent& event, const SourceVersion& source, Tally& tally,
-            std::size_t input_bytes, double get_seconds, Clock::time_point start,
-            std::stop_token stop)
+  StoreSink(Job& job, const events::ObjectEvent& event, const SourceVersion& source,
+            SeenOutputs& seen, Tally& tally, std::size_t input_bytes, double get_seconds,
+            Clock::time_point start, std::stop_token stop)
       : job_(job),
         event_(event),
         source_(source),
+        seen_(seen),
         tally_(tally),
         input_bytes_(input_bytes),
         get_seconds_(get_seconds),
@@ -378,7 +389,7 @@ class Job::StoreSink final : public ProductSink {
         .observe(static_cast<double>(product.milliseconds) / 1000.0);
     if (product.facts.source.progressive) metrics.progressive_inputs.unlabelled().increment();
     const auto put_start = Clock::now();
-    auto written = job_.write(product, source_, tally_, stop_);
+    auto written = job_.write(product, source_, seen_, tally_, stop_);
     if (!written) return std::nullopt;
     if (!written->ok()) return Status(written->error());
     if (written->value() != WriteDecision::write) return ok_status();
@@ -418,6 +429,7 @@ class Job::StoreSink final : public ProductSink {
   Job& job_;
   const events::ObjectEvent& event_;
   const SourceVersion& source_;
+  SeenOutputs& seen_;
   Tally& tally_;
   std::size_t input_bytes_;
   double get_seconds_;
@@ -427,7 +439,15 @@ class Job::StoreSink final : public ProductSink {
 
 std::set<const Output*> Job::current_outputs(const events::ObjectEvent& event,
                                              const std::vector<const Rule*>& rules,
-                                             std::stop_token stop) {
+                                             SeenOutputs& seen, std::stop_token stop) {
+  // Only sure answers are kept: the object, or that there is none.
+  const auto remember = [&seen](const std::string& where, const Result<s3::ObjectInfo>& head) {
+    if (head) {
+      seen[where] = head.value();
+    } else if (head.error().reason == Reason::object_missing) {
+      seen[where] = std::nullopt;
+    }
+  };
   std::set<const Output*> current;
   if (event.etag.empty()) return current;
   const SourceVersion source{event.bucket, event.key, event.etag, event.sequencer};
@@ -440,6 +460,7 @@ std::set<const Output*> Job::current_outputs(const events::ObjectEvent& event,
       if (output.sidecar) objects.push_back(keys.front() + ".json");
       const bool up_to_date = std::all_of(objects.begin(), objects.end(), [&](const auto& key) {
         auto info = deps_.store.head_object(output.bucket, key, stop);
+        remember(output.bucket + "/" + key, info);
         return info && decide_write(info.value(), source, recipe) == WriteDecision::up_to_date;
       });
       if (up_to_date) current.insert(&output);
@@ -470,7 +491,8 @@ Job::EventOutcome Job::process_object(const events::ObjectEvent& event,
   // Redelivered after a crash, or a tagging/retention event: no work at all.
   // After a rules change only the outputs of another recipe are rendered.
   std::set<const Output*> current;
-  if (!tally.force) current = current_outputs(event, rules, stop);
+  SeenOutputs seen;
+  if (!tally.force) current = current_outputs(event, rules, seen, stop);
   const auto outputs =
       std::accumulate(rules.begin(), rules.end(), std::size_t{0},
                       [](std::size_t sum, const Rule* rule) { return sum + rule->outputs.size(); });
@@ -509,7 +531,7 @@ Job::EventOutcome Job::process_object(const events::ObjectEvent& event,
                               source.info.etag.empty() ? event.etag : source.info.etag,
                               event.sequencer};
   const ObjectRef ref{event.bucket, event.key, source.body.size(), source.info.content_type};
-  StoreSink sink(*this, event, version, tally, source.body.size(), get_seconds, start, stop);
+  StoreSink sink(*this, event, version, seen, tally, source.body.size(), get_seconds, start, stop);
   const ObjectOutcome outcome = write_products(rules, ref, source.body, version.etag, limits_, sink,
                                                current, render_slots_.get());
   if (outcome.interrupted) return {JobStatus::cancelled, std::nullopt};

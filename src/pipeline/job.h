@@ -35,6 +35,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -106,10 +107,14 @@ class Job {
                               const std::vector<const Rule*>& rules, Tally& tally,
                               std::stop_token stop);
   EventOutcome remove_outputs(const events::ObjectEvent& event, Tally& tally, std::stop_token stop);
+  // What HEADs of outputs found, by "bucket/key": the object, or nullopt
+  // where there was none. One job's, taken by its first write of that key.
+  using SeenOutputs = std::map<std::string, std::optional<s3::ObjectInfo>>;
   // The outputs of `rules` that (with their sidecars) already record the
   // event's source version and their current recipe: nothing to render.
+  // Records in `seen` what each HEAD found.
   std::set<const Output*> current_outputs(const events::ObjectEvent& event,
-                                          const std::vector<const Rule*>& rules,
+                                          const std::vector<const Rule*>& rules, SeenOutputs& seen,
                                           std::stop_token stop);
   JobStatus dead_letter(const kafka::Message& message, const Error& error, const Tally& tally,
                         std::stop_token stop);
@@ -117,14 +122,18 @@ class Job {
   // Writes a product (and its sidecar) conditionally: what was decided, or
   // the failure; nullopt when interrupted.
   std::optional<Result<WriteDecision>> write(const Product& product, const SourceVersion& source,
-                                             Tally& tally, std::stop_token stop);
+                                             SeenOutputs& seen, Tally& tally, std::stop_token stop);
   // Whether `source` is still the object's version (a HEAD); nullopt when
   // stopped. Used where sequencers cannot order two versions.
   std::optional<Result<bool>> source_is_current(const SourceVersion& source, Tally& tally,
                                                 std::stop_token stop);
+  // The first round decides from what `seen` holds for the key, if
+  // anything, instead of a HEAD of its own: the PUT is conditional on that
+  // state, so a change since fails it and is looked at again.
   std::optional<Result<WriteDecision>> write_one(const std::string& bucket, const std::string& key,
                                                  s3::PutRequest put, const SourceVersion& source,
-                                                 Tally& tally, std::stop_token stop);
+                                                 SeenOutputs& seen, Tally& tally,
+                                                 std::stop_token stop);
   class StoreSink;  // write_products() into the object store, with metrics and logs
   template <class Attempt>
   auto with_retries(const char* stage, const std::string& key, Tally& tally, Attempt attempt,

@@ -38,6 +38,16 @@ class FakeStore final : public s3::ObjectStore {
     std::lock_guard lock(mutex_);
     new_version_after_get_ = {bucket, key};
   }
+  // Right after the next GET (of any object) bucket/key holds `body` with
+  // `metadata`: another writer between the Job's first look and its PUT.
+  void add_after_next_get(const std::string& bucket, const std::string& key, std::string body,
+                          std::map<std::string, std::string> metadata) {
+    std::lock_guard lock(mutex_);
+    added_after_get_ = {
+        {bucket, key},
+        s3::Object{s3::ObjectInfo{"etag-" + key, body.size(), "", std::move(metadata)},
+                   std::move(body)}};
+  }
   std::optional<s3::Object> find(const std::string& bucket, const std::string& key) {
     std::lock_guard lock(mutex_);
     auto it = objects_.find({bucket, key});
@@ -70,6 +80,10 @@ class FakeStore final : public s3::ObjectStore {
       return make_error(Reason::source_changed, "not ETag " + options.if_match + ": " + key);
     }
     s3::Object object = it->second;
+    if (added_after_get_) {
+      objects_[added_after_get_->first] = std::move(added_after_get_->second);
+      added_after_get_.reset();
+    }
     if (new_version_after_get_ == std::pair{bucket, key}) {
       it->second.info.etag = "etag-" + key + "-v2";
       new_version_after_get_.reset();
@@ -140,6 +154,7 @@ class FakeStore final : public s3::ObjectStore {
   std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, s3::Object> objects_;
   std::optional<std::pair<std::string, std::string>> new_version_after_get_;
+  std::optional<std::pair<std::pair<std::string, std::string>, s3::Object>> added_after_get_;
   std::map<std::string, std::deque<Error>> failures_;
   std::map<std::string, int> calls_;
   std::vector<std::string> written_;

@@ -233,8 +233,34 @@ TEST_F(JobDeliveryTest, AConflictingWriteBetweenReadAndWriteIsDecidedAgain) {
   store_.add("raw", "a.jpg", testing_support::make_image(40, 30, ".jpg"));
   store_.fail_next("put", 1, make_error(Reason::write_conflict, "precondition failed"));
   EXPECT_EQ(handle(Event{}), JobStatus::done);
-  EXPECT_EQ(store_.calls("head"), 1 + 2) << "the pre-check, then one HEAD per round";
+  EXPECT_EQ(store_.calls("head"), 1 + 1)
+      << "the pre-check, whose answer the first round uses, then a HEAD for the second round";
+  EXPECT_EQ(store_.calls("put"), 2);
   EXPECT_EQ(output_etag("a.jpg"), "etag-a.jpg");
+}
+
+// The pre-check's HEAD found no output: the PUT that follows needs none of
+// its own (one request less per output), and is conditional on that answer.
+TEST_F(JobDeliveryTest, AFirstWriteAsksAboutItsOutputOnce) {
+  store_.add("raw", "a.jpg", testing_support::make_image(40, 30, ".jpg"));
+  EXPECT_EQ(handle(Event{}), JobStatus::done);
+  EXPECT_EQ(store_.calls("head"), 1);
+  EXPECT_EQ(store_.calls("put"), 1);
+  EXPECT_EQ(output_etag("a.jpg"), "etag-a.jpg");
+}
+
+TEST_F(JobDeliveryTest, AnOutputWrittenAfterThePreCheckIsDecidedOnAgain) {
+  store_.add("raw", "a.jpg", testing_support::make_image(40, 30, ".jpg"));
+  // While this job renders, a job for a newer version of the source writes.
+  store_.add_after_next_get("processed", "a.jpg", testing_support::make_image(8, 8, ".jpg"),
+                            {{kSourceEtagMetadata, "etag-of-v2"},
+                             {kSourceKeyMetadata, "raw/a.jpg"},
+                             {kSourceSequencerMetadata, "0000000000000020"}});
+  EXPECT_EQ(handle(Event{}), JobStatus::done);
+  EXPECT_EQ(store_.calls("put"), 1) << "the conditional PUT on the pre-check's answer fails";
+  EXPECT_EQ(store_.calls("head"), 2) << "then a HEAD finds the newer output";
+  EXPECT_EQ(output_etag("a.jpg"), "etag-of-v2");
+  EXPECT_TRUE(dead_letters_.sent().empty());
 }
 
 TEST_F(JobDeliveryTest, AnOutputOfAnotherSourceKeyIsACollision) {
