@@ -16,6 +16,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using observe::Metrics;
 
+// How SeenOutputs names an object: the pre-check records, the write takes.
+std::string seen_key(const std::string& bucket, const std::string& key) {
+  return bucket + "/" + key;
+}
+
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -267,7 +272,7 @@ std::optional<Result<WriteDecision>> Job::write_one(const std::string& bucket,
   // rounds settle any realistic race. A round on what the pre-check saw
   // comes on top of them: it saves a request per output when nothing races.
   constexpr int kRounds = 3;
-  auto earlier = seen.extract(bucket + "/" + key);
+  auto earlier = seen.extract(seen_key(bucket, key));
   int looks = 0;
   while (earlier || looks < kRounds) {
     std::optional<s3::ObjectInfo> existing;
@@ -460,7 +465,7 @@ std::set<const Output*> Job::current_outputs(const events::ObjectEvent& event,
       if (output.sidecar) objects.push_back(keys.front() + ".json");
       const bool up_to_date = std::all_of(objects.begin(), objects.end(), [&](const auto& key) {
         auto info = deps_.store.head_object(output.bucket, key, stop);
-        remember(output.bucket + "/" + key, info);
+        remember(seen_key(output.bucket, key), info);
         return info && decide_write(info.value(), source, recipe) == WriteDecision::up_to_date;
       });
       if (up_to_date) current.insert(&output);
