@@ -3,13 +3,16 @@
 // first, then one thread per core takes the next image and runs what
 // imgpipe's default recipe asks of libvips — thumbnail to fit in W x H
 // (shrink-on-load, auto-orient, an embedded profile to sRGB, nothing for an
-// image without one), JPEG quality Q
+// image without one; a JPEG decoded at the scale imgpipe's default
+// shrink_on_load, fast, picks, or at libvips' own with --shrink-on-load
+// conservative), JPEG quality Q
 // with optimised Huffman tables, metadata stripped — keeping nothing but the
 // output's size. Prints one JSON object: images, wall and CPU seconds
 // (getrusage of the process), images per second, CPU seconds per image, peak
 // RSS and output bytes per image.
 //
 //   bench_limit DIR [--threads N] [--width 1024] [--height 1024] [--quality 85] [--rounds 1]
+//               [--shrink-on-load fast|conservative]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -27,6 +30,7 @@
 #include <vector>
 #include <vips/vips8>
 
+#include "image/render.h"
 #include "image/runtime.h"
 
 namespace {
@@ -38,6 +42,7 @@ struct Settings {
   int height = 1024;
   int quality = 85;
   int rounds = 1;
+  bool fast_shrink = true;  // imgpipe's default shrink_on_load
 };
 
 bool parse(int argc, char** argv, Settings& settings) {
@@ -54,6 +59,10 @@ bool parse(int argc, char** argv, Settings& settings) {
       settings.quality = std::stoi(args[++i]);
     } else if (args[i] == "--rounds" && has_value) {
       settings.rounds = std::stoi(args[++i]);
+    } else if (args[i] == "--shrink-on-load" && has_value) {
+      const std::string policy = args[++i];
+      if (policy != "fast" && policy != "conservative") return false;
+      settings.fast_shrink = policy == "fast";
     } else if (settings.dir.empty() && args[i].rfind("--", 0) != 0) {
       settings.dir = args[i];
     } else {
@@ -79,16 +88,42 @@ std::vector<std::string> read_images(const std::string& dir) {
   return images;
 }
 
-// One image through libvips; the output's size, or 0 when libvips refused it.
-std::size_t thumbnail(const std::string& bytes, const Settings& settings) {
+// What imgpipe's fast shrink_on_load decodes a JPEG at: 1 (libvips decides
+// in thumbnail), or 2, 4 or 8. The box is a square in the benchmark, so the
+// EXIF orientation does not change the shrink.
+int jpeg_shrink(const std::string& bytes, const Settings& settings) {
+  if (!settings.fast_shrink) return 1;
+  const vips::VImage header =
+      vips::VImage::new_from_buffer(bytes.data(), bytes.size(), "",
+                                    vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
+  if (std::string(header.get_string("vips-loader")).rfind("jpegload", 0) != 0) return 1;
+  const double shrink = std::max(static_cast<double>(header.width()) / settings.width,
+                                 static_cast<double>(header.height()) / settings.height);
+  return imgpipe::image::fast_jpeg_shrink(shrink);
+}
+
+vips::VImage fitted(const std::string& bytes, const Settings& settings) {
+  const int shrink = jpeg_shrink(bytes, settings);
+  auto* options =
+      vips::VImage::option()->set("height", settings.height)->set("size", VIPS_SIZE_DOWN);
+  if (shrink > 1) {
+    // The VOption passes to the call, which frees it.
+    const vips::VImage decoded = vips::VImage::new_from_buffer(
+        bytes.data(), bytes.size(), ("shrink=" + std::to_string(shrink)).c_str(),
+        vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
+    return decoded.thumbnail_image(settings.width, options);
+  }
   // Borrows the bytes; the blob is released when the call is done.
   std::unique_ptr<VipsBlob, void (*)(VipsBlob*)> blob(
       vips_blob_new(nullptr, bytes.data(), bytes.size()),
       [](VipsBlob* b) { vips_area_unref(VIPS_AREA(b)); });
+  return vips::VImage::thumbnail_buffer(blob.get(), settings.width, options);
+}
+
+// One image through libvips; the output's size, or 0 when libvips refused it.
+std::size_t thumbnail(const std::string& bytes, const Settings& settings) {
   try {
-    vips::VImage image = vips::VImage::thumbnail_buffer(
-        blob.get(), settings.width,
-        vips::VImage::option()->set("height", settings.height)->set("size", VIPS_SIZE_DOWN));
+    vips::VImage image = fitted(bytes, settings);
     // Only an embedded profile needs a transform: thumbnail's export_profile
     // would also run profile-less (already sRGB) images through lcms twice,
     // work that imgpipe and any careful worker leave out.
@@ -131,7 +166,7 @@ int main(int argc, char** argv) {
   Settings settings;
   if (!parse(argc, argv, settings)) {
     std::cerr << "usage: bench_limit DIR [--threads N] [--width W] [--height H] [--quality Q] "
-                 "[--rounds R]\n";
+                 "[--rounds R] [--shrink-on-load fast|conservative]\n";
     return 2;
   }
   // libvips set up as in the worker: one thread per image (parallel over
@@ -165,12 +200,14 @@ int main(int argc, char** argv) {
   const double cpu = cpu_seconds() - cpu_before;
   const std::size_t done = total - failed;
   std::printf(
-      "{\"name\":\"limit\",\"libvips\":\"%s\",\"run_time_simd\":%s,\"threads\":%d,\"images\":%zu,"
+      "{\"name\":\"limit\",\"libvips\":\"%s\",\"run_time_simd\":%s,\"shrink_on_load\":\"%s\","
+      "\"threads\":%d,\"images\":%zu,"
       "\"failed\":%zu,"
       "\"wall_s\":%.3f,\"cpu_s\":%.3f,\"images_per_s\":%.3f,\"cpu_s_per_image\":%.4f,"
       "\"peak_rss_mb\":%.1f,\"out_kib_per_image\":%.1f}\n",
       vips_version_string(), imgpipe::image::run_time_simd_is_safe() ? "true" : "false",
-      settings.threads, done, failed.load(), wall, cpu, static_cast<double>(done) / wall,
+      settings.fast_shrink ? "fast" : "conservative", settings.threads, done, failed.load(), wall,
+      cpu, static_cast<double>(done) / wall,
       cpu / static_cast<double>(std::max<std::size_t>(done, 1)),
       static_cast<double>(peak_rss_kib()) / 1024.0,
       static_cast<double>(out_bytes) / 1024.0 /

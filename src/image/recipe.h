@@ -103,8 +103,16 @@ struct Animation {
   bool all_frames = false;  // false: the first frame only
 };
 
+// How far a JPEG is scaled down while it is decoded, when the first operation
+// resizes it (libjpeg's DCT scaling by 2, 4 or 8: cheaper than decoding every
+// pixel and resampling them). conservative is libvips' thumbnail: at least 2x
+// is left for the resampling filter. fast leaves at least 1.5x, so a 12 MP
+// photo fitted into 1024 px decodes at a quarter of its pixels.
+enum class ShrinkOnLoad { fast, conservative };
+
 struct Recipe {
   std::vector<Operation> operations;
+  ShrinkOnLoad shrink_on_load = ShrinkOnLoad::fast;
   bool autorotate = true;            // apply the EXIF orientation, then drop the tag
   bool to_srgb = true;               // through the embedded ICC profile (CMYK included)
   Colour background{255, 255, 255};  // for pad, and for flattening alpha

@@ -286,6 +286,28 @@ bool swaps_axes(int orientation) {
   return orientation >= 5 && orientation <= 8;
 }
 
+// thumbnail to `width` (thumb holds the other options; each call frees the
+// VOption it is given): from the encoded bytes, libvips picking the
+// shrink-on-load, or, when the fast policy lets a JPEG shrink more than
+// libvips would, from the JPEG decoded at that scale.
+VImage thumbnail_of(std::string_view bytes, const Recipe& recipe, const SourceInfo& source,
+                    double shrink, int width, VOption* thumb, const std::string& options) {
+  std::unique_ptr<VOption> owned(thumb);
+  const int factor = recipe.shrink_on_load == ShrinkOnLoad::fast && source.format == "jpeg"
+                         ? fast_jpeg_shrink(shrink)
+                         : 1;
+  if (factor > 1) {
+    const std::string scaled = options + ",shrink=" + std::to_string(factor);
+    const VImage decoded =
+        VImage::new_from_buffer(bytes.data(), bytes.size(), scaled.c_str(),
+                                VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
+    return decoded.thumbnail_image(width, owned.release());
+  }
+  auto blob = borrow(bytes);
+  return VImage::thumbnail_buffer(blob.get(), width,
+                                  owned.release()->set("option_string", options.c_str()));
+}
+
 // Loads through thumbnail (shrink-on-load: JPEG DCT scaling, WebP and HEIF
 // scale-on-load) when the first operation is a resize; returns whether the
 // first operation was consumed.
@@ -304,9 +326,7 @@ std::pair<VImage, bool> load(std::string_view bytes, const Recipe& recipe, const
   int upright_height = source.height;
   if (recipe.autorotate && swaps_axes(source.orientation)) std::swap(upright_width, upright_height);
 
-  auto blob = borrow(bytes);
-  VOption* thumb =
-      VImage::option()->set("option_string", options.c_str())->set("no_rotate", !recipe.autorotate);
+  VOption* thumb = VImage::option()->set("no_rotate", !recipe.autorotate);
   // A function call since libvips 8.16 (a constant before): not constexpr.
   const int kUnbounded = VIPS_MAX_COORD;
 
@@ -314,36 +334,37 @@ std::pair<VImage, bool> load(std::string_view bytes, const Recipe& recipe, const
     thumb->set("height", square->size)
         ->set("crop", VIPS_INTERESTING_CENTRE)
         ->set("size", VIPS_SIZE_BOTH);
-    return {VImage::thumbnail_buffer(blob.get(), square->size, thumb), true};
+    const double cover = scale_to_cover(upright_width, upright_height, square->size, square->size);
+    return {thumbnail_of(bytes, recipe, source, 1 / cover, square->size, thumb, options), true};
   }
   const VipsSize size = resize->upscale ? VIPS_SIZE_BOTH : VIPS_SIZE_DOWN;
   thumb->set("size", size);
   const bool smart_gravity = resize->gravity == Gravity::centre ||
                              resize->gravity == Gravity::attention ||
                              resize->gravity == Gravity::entropy;
-  if (resize->mode == ResizeMode::fill && resize->width > 0 && resize->height > 0 &&
-      smart_gravity) {
-    const VipsInteresting interesting =
-        resize->gravity == Gravity::attention ? VIPS_INTERESTING_ATTENTION
-        : resize->gravity == Gravity::entropy ? VIPS_INTERESTING_ENTROPY
-                                              : VIPS_INTERESTING_CENTRE;
-    thumb->set("height", resize->height)->set("crop", interesting);
-    return {VImage::thumbnail_buffer(blob.get(), resize->width, thumb), true};
-  }
   if (resize->mode == ResizeMode::fill) {
-    // Cover the box by thumbnailing to the covering size, then crop by gravity.
     double scale = scale_to_cover(upright_width, upright_height, resize->width, resize->height);
     if (!resize->upscale) scale = std::min(scale, 1.0);
+    if (resize->width > 0 && resize->height > 0 && smart_gravity) {
+      const VipsInteresting interesting =
+          resize->gravity == Gravity::attention ? VIPS_INTERESTING_ATTENTION
+          : resize->gravity == Gravity::entropy ? VIPS_INTERESTING_ENTROPY
+                                                : VIPS_INTERESTING_CENTRE;
+      thumb->set("height", resize->height)->set("crop", interesting);
+      return {thumbnail_of(bytes, recipe, source, 1 / scale, resize->width, thumb, options), true};
+    }
+    // Cover the box by thumbnailing to the covering size, then crop by gravity.
     const int width = std::max(1, static_cast<int>(std::lround(upright_width * scale)));
     thumb->set("height", kUnbounded);
-    VImage covered = VImage::thumbnail_buffer(blob.get(), width, thumb);
+    VImage covered = thumbnail_of(bytes, recipe, source, 1 / scale, width, thumb, options);
     return {crop_window(covered, resize->width > 0 ? resize->width : covered.width(),
                         resize->height > 0 ? resize->height : covered.height(), resize->gravity),
             true};
   }
+  const double fit = scale_to_fit(upright_width, upright_height, resize->width, resize->height);
   thumb->set("height", resize->height > 0 ? resize->height : kUnbounded);
-  VImage fitted =
-      VImage::thumbnail_buffer(blob.get(), resize->width > 0 ? resize->width : kUnbounded, thumb);
+  VImage fitted = thumbnail_of(bytes, recipe, source, 1 / fit,
+                               resize->width > 0 ? resize->width : kUnbounded, thumb, options);
   if (resize->mode == ResizeMode::pad)
     fitted = letterbox(fitted, resize->width, resize->height, recipe.background);
   return {fitted, true};
@@ -637,6 +658,17 @@ Result<Rendered> render(std::string_view bytes, const Recipe& recipe, const Limi
   } catch (const vips::VError& error) {
     return make_error(Reason::decode_failed, vips_message(error));
   }
+}
+
+// libjpeg's DCT scaling alone aliases more than a Lanczos reduce; what is
+// left to the filter smooths that out.
+int fast_jpeg_shrink(double shrink) {
+  constexpr double kLeftToFilter = 1.5;
+  int factor = 1;
+  for (const int candidate : {2, 4, 8}) {
+    if (shrink >= candidate * kLeftToFilter) factor = candidate;
+  }
+  return factor;
 }
 
 std::string hash_hex(std::uint64_t hash) {

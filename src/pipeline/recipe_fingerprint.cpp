@@ -90,7 +90,7 @@ std::string recipe_description(const Output& output) {
   Json operations = Json::array();
   for (const auto& operation : output.recipe.operations) operations.push_back(describe(operation));
   const auto& recipe = output.recipe;
-  const Json description = {
+  Json description = {
       {"v", 1},
       {"operations", operations},
       {"autorotate", recipe.autorotate},
@@ -102,6 +102,11 @@ std::string recipe_description(const Output& output) {
       {"content_type", output.content_type},
       {"metadata", output.metadata},  // a std::map: sorted, so stable
   };
+  // Named only when not the default, so that outputs recorded before the
+  // setting existed keep their fingerprint (the default changed what libvips
+  // is asked to do, not the recipe, like a libvips upgrade does).
+  if (recipe.shrink_on_load == image::ShrinkOnLoad::conservative)
+    description["shrink_on_load"] = "conservative";
   return description.dump();
 }
 

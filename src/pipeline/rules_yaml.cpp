@@ -318,6 +318,9 @@ Output read_output(Reader& r, std::vector<std::string>& problems) {
   }
   r.flag("autorotate", recipe.autorotate);
   r.flag("srgb", recipe.to_srgb);
+  r.choice<image::ShrinkOnLoad>(
+      "shrink_on_load", recipe.shrink_on_load,
+      {{"fast", image::ShrinkOnLoad::fast}, {"conservative", image::ShrinkOnLoad::conservative}});
   if (r.has("background") && !parse_colour(r.child("background"), recipe.background)) {
     r.problem("background", "must be #rrggbb, #rgb or [r, g, b] with values 0-255");
   }

@@ -21,6 +21,7 @@ namespace {
 
 namespace corpus = testing_support::corpus;
 using testing_support::decode;
+using testing_support::reencode;
 using testing_support::golden::colour_managed;
 using testing_support::golden::load;
 using testing_support::golden::mean_de00;
@@ -492,6 +493,104 @@ TEST_P(Animated, RejectsMoreFramesThanTheLimitAsTooLarge) {
 
 INSTANTIATE_TEST_SUITE_P(GifAndWebp, Animated, ::testing::Values("gif", "webp"),
                          [](const auto& instance) { return instance.param; });
+
+// ---------------------------------------------------------------------------
+// Shrink-on-load: the fast policy (the default) lets libjpeg decode a JPEG at
+// a smaller scale than libvips' thumbnail would. The photo is 640x400: into a
+// 200 px box that is a shrink of 3.2, which fast decodes at 1/2 and
+// conservative at full size.
+
+Recipe with_shrink_on_load(Recipe recipe, ShrinkOnLoad policy) {
+  recipe.shrink_on_load = policy;
+  return recipe;
+}
+
+TEST(RenderShrinkOnLoad, FastLeavesAtLeastOneAndAHalfToTheResamplingFilter) {
+  EXPECT_EQ(fast_jpeg_shrink(1.0), 1);
+  EXPECT_EQ(fast_jpeg_shrink(2.99), 1);
+  EXPECT_EQ(fast_jpeg_shrink(3.0), 2);
+  EXPECT_EQ(fast_jpeg_shrink(3.9), 2) << "a 4000 px photo into 1024 px";
+  EXPECT_EQ(fast_jpeg_shrink(5.99), 2);
+  EXPECT_EQ(fast_jpeg_shrink(6.0), 4);
+  EXPECT_EQ(fast_jpeg_shrink(11.99), 4);
+  EXPECT_EQ(fast_jpeg_shrink(12.0), 8);
+  EXPECT_EQ(fast_jpeg_shrink(1000.0), 8);
+}
+
+TEST(RenderShrinkOnLoad, FastAndConservativeAgreeOnSizeAndColour) {
+  const std::string photo = corpus::photo_jpeg();
+  const Recipe fit = fit_in(200, 200, "jpeg");
+  auto fast = render(photo, with_shrink_on_load(fit, ShrinkOnLoad::fast), Limits{});
+  auto conservative = render(photo, with_shrink_on_load(fit, ShrinkOnLoad::conservative), Limits{});
+  ASSERT_TRUE(fast.ok()) << describe(fast.error());
+  ASSERT_TRUE(conservative.ok()) << describe(conservative.error());
+  EXPECT_EQ(fast->width, 200);
+  EXPECT_EQ(fast->height, 125);
+  EXPECT_EQ(conservative->width, 200);
+  EXPECT_EQ(conservative->height, 125);
+  EXPECT_NE(fast->bytes, conservative->bytes) << "the two policies decoded alike";
+  EXPECT_LT(mean_de00(load(fast->bytes), load(conservative->bytes)), 1.0);
+}
+
+TEST(RenderShrinkOnLoad, IsTheDefault) {
+  EXPECT_EQ(Recipe{}.shrink_on_load, ShrinkOnLoad::fast);
+}
+
+TEST(RenderShrinkOnLoad, FastLeavesOtherFormatsToLibvips) {
+  const std::string png = reencode(corpus::photo_jpeg(), 1.0, ".png");
+  const Recipe fit = fit_in(200, 200, "png");
+  auto fast = render(png, with_shrink_on_load(fit, ShrinkOnLoad::fast), Limits{});
+  auto conservative = render(png, with_shrink_on_load(fit, ShrinkOnLoad::conservative), Limits{});
+  ASSERT_TRUE(fast.ok()) << describe(fast.error());
+  ASSERT_TRUE(conservative.ok()) << describe(conservative.error());
+  EXPECT_EQ(fast->bytes, conservative->bytes);
+}
+
+TEST(RenderShrinkOnLoad, FastCoversFillAndSquareBoxesExactly) {
+  const std::string photo = corpus::photo_jpeg();
+  struct Case {
+    Operation operation;
+    int width;
+    int height;
+  };
+  const Case cases[] = {
+      {Resize{120, 120, ResizeMode::fill, Gravity::attention, false}, 120, 120},
+      {Resize{150, 60, ResizeMode::fill, Gravity::north, false}, 150, 60},
+      {Resize{200, 200, ResizeMode::pad, Gravity::centre, false}, 200, 200},
+      {SquareCrop{96}, 96, 96},
+  };
+  for (const auto& c : cases) {
+    Recipe recipe;
+    recipe.operations.push_back(c.operation);
+    auto out = render(photo, recipe, Limits{});
+    ASSERT_TRUE(out.ok()) << describe(out.error());
+    EXPECT_EQ(out->width, c.width);
+    EXPECT_EQ(out->height, c.height);
+    const auto decoded = decode(out->bytes);
+    EXPECT_EQ(decoded.width, c.width);
+    EXPECT_EQ(decoded.height, c.height);
+  }
+}
+
+TEST(RenderShrinkOnLoad, FastStillTurnsEveryOrientationUpright) {
+  // 600x400 into 130 px: a shrink of at least 3, decoded at 1/2.
+  for (int orientation = 1; orientation <= 8; ++orientation) {
+    auto out = render(corpus::oriented_jpeg(orientation), fit_in(130, 130), Limits{});
+    ASSERT_TRUE(out.ok()) << describe(out.error());
+    const bool swapped = orientation >= 5;
+    const VImage image = load(out->bytes);
+    EXPECT_EQ(image.width(), swapped ? 87 : 130) << "orientation " << orientation;
+    EXPECT_EQ(image.height(), swapped ? 130 : 87) << "orientation " << orientation;
+    EXPECT_GT(corner_brightness(image, 0, 12, 2), 200) << "orientation " << orientation;
+    EXPECT_LT(corner_brightness(image, 2, 12, 2), 110) << "orientation " << orientation;
+  }
+}
+
+TEST(RenderShrinkOnLoad, FastStillRejectsATruncatedJpeg) {
+  auto out = render(corpus::truncated_jpeg(), fit_in(200, 200), Limits{});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().reason, Reason::decode_failed) << describe(out.error());
+}
 
 // ---------------------------------------------------------------------------
 // Tiny images.

@@ -40,6 +40,15 @@ TEST(RecipeFingerprint, ChangesWithWhatChangesTheBytesOrMetadataWritten) {
   EXPECT_NE(recipe_fingerprint(exif), base);
 }
 
+TEST(RecipeFingerprint, NamesShrinkOnLoadOnlyWhenItIsNotTheDefault) {
+  // Outputs written before the setting existed record the default's
+  // fingerprint; a conservative shrink-on-load is a recipe of its own.
+  EXPECT_EQ(recipe_description(default_output()).find("shrink_on_load"), std::string::npos);
+  auto conservative = default_output();
+  conservative.recipe.shrink_on_load = image::ShrinkOnLoad::conservative;
+  EXPECT_NE(recipe_fingerprint(conservative), recipe_fingerprint(default_output()));
+}
+
 TEST(RecipeFingerprint, IgnoresWhereTheOutputGoes) {
   const auto base = recipe_fingerprint(default_output());
   auto moved = default_output();

@@ -54,6 +54,7 @@ rules:
         animation: first
         autorotate: false
         srgb: false
+        shrink_on_load: conservative
 pipeline:
   allowed_formats: [jpeg, png]
   max_frames: 10
@@ -97,6 +98,8 @@ TEST(RulesConfig, ReadsAFullExampleIntoRulesOutputsAndRecipes) {
   EXPECT_EQ(square.recipe.background, (image::Colour{16, 32, 48}));
   EXPECT_FALSE(square.recipe.autorotate);
   EXPECT_FALSE(square.recipe.to_srgb);
+  EXPECT_EQ(square.recipe.shrink_on_load, image::ShrinkOnLoad::conservative);
+  EXPECT_EQ(thumb.recipe.shrink_on_load, image::ShrinkOnLoad::fast) << "the default";
   const auto limits = config->limits();
   EXPECT_EQ(limits.allowed_formats, (std::set<std::string>{"jpeg", "png"}));
   EXPECT_EQ(limits.max_frames, 10);
@@ -142,6 +145,7 @@ rules:
         format: bmp
         encoder: {quality: 101, colour: red}
         background: "#12345"
+        shrink_on_load: sloppy
   - name: c
     outputs: []
 )");
@@ -159,6 +163,7 @@ rules:
            "rules[1].outputs[1].encoder.quality: must be <= 100",
            "rules[1].outputs[1].encoder.colour: unknown setting",
            "rules[1].outputs[1].background: must be #rrggbb",
+           "rules[1].outputs[1].shrink_on_load: must be one of fast, conservative, got 'sloppy'",
            "rules[2].match: is required",
            "rules[2].outputs: must be a non-empty list",
        }) {
