@@ -119,11 +119,14 @@ cat "${files[@]}" >/dev/null  # into the page cache: every tool reads warm files
 
 # ---- 2. image path -------------------------------------------------------------
 # The same task for every tool, as an imgpipe rule: fit within 256x256, JPEG
-# quality 80 (4:2:0, optimised Huffman tables), metadata stripped. The second
-# configuration differs only by `srgb: false` (no ICC conversion), to show what
-# the colour-management step costs on inputs without a profile. The inputs are
-# one folder's *.jpg files, so {name} cannot merge two of them: unique_keys: false.
-thumb_config() {  # srgb
+# quality 80 (4:2:0, optimised Huffman tables), metadata stripped, decoded at
+# the scale Pillow's draft and sharp's fastShrinkOnLoad: false use
+# (shrink_on_load: conservative). The second configuration differs only by
+# `srgb: false` (no ICC conversion), to show what the colour-management step
+# costs on inputs without a profile; the third uses imgpipe's default
+# shrink_on_load (fast), next to sharp's default. The inputs are one folder's
+# *.jpg files, so {name} cannot merge two of them: unique_keys: false.
+thumb_config() {  # srgb shrink_on_load
   cat <<EOF
 rules:
   - name: bench
@@ -135,12 +138,14 @@ rules:
         unique_keys: false
         resize: {width: ${size}, height: ${size}}
         srgb: $1
+        shrink_on_load: $2
         format: jpeg
         encoder: {quality: ${quality}}
 EOF
 }
-thumb_config true >"$work/thumb.yaml"
-thumb_config false >"$work/thumb-nosrgb.yaml"
+thumb_config true conservative >"$work/thumb.yaml"
+thumb_config false conservative >"$work/thumb-nosrgb.yaml"
+thumb_config true fast >"$work/thumb-fast.yaml"
 "$imgpipe" validate --local --config "$work/thumb.yaml" >/dev/null || die "thumb.yaml is invalid"
 
 # `imgpipe process` handles its files one after another, so it runs as one
@@ -167,9 +172,10 @@ run_tool() {  # tool run; run "one": only the first image, for the start-up cost
   local -a cmd inputs=("${files[@]}") shares=("${parts[@]}")
   if [[ $run == one ]]; then inputs=("${files[0]}") shares=("$work/part-one"); fi
   case $tool in
-    imgpipe|imgpipe-nosrgb)
+    imgpipe|imgpipe-nosrgb|imgpipe-fast)
       local config=$work/thumb.yaml
       [[ $tool == imgpipe-nosrgb ]] && config=$work/thumb-nosrgb.yaml
+      [[ $tool == imgpipe-fast ]] && config=$work/thumb-fast.yaml
       cmd=(bash -c "$sharded" _ "$config" "$out.d" "$imgpipe" "${shares[@]}") ;;
     pillow)
       cmd=("$venv/bin/python" "$peers/pillow_thumbs.py" --workers "$cores" --size "$size"
@@ -188,7 +194,7 @@ run_tool() {  # tool run; run "one": only the first image, for the start-up cost
   rm -rf "$out.d"
 }
 printf '%s\0' "${files[@]}" >"$work/files0"
-tools=(imgpipe imgpipe-nosrgb)
+tools=(imgpipe imgpipe-nosrgb imgpipe-fast)
 if ((pillow_ok)) && [[ ${BENCH_SKIP_PEERS:-0} != 1 ]]; then tools+=(pillow); fi
 if ((sharp_ok)); then tools+=(sharp sharp-fast); fi
 say "image path: ${n} JPEGs -> fit ${size}x${size}, JPEG q${quality}, ${cores} at a time; ${runs} rounds of: ${tools[*]}"

@@ -691,6 +691,7 @@ def run_limit(args, name: str) -> dict:
                      "cpu_s_per_image": round(out["cpu_s_per_image"], 4), "peak_rss_mb": out["peak_rss_mb"],
                      "out_kib_per_image": out["out_kib_per_image"]})
     return {"name": name, **combine_drains(runs), "libvips": out["libvips"],
+            "shrink_on_load": out.get("shrink_on_load", "conservative"),
             "note": "corpus in memory: peak RSS includes it"}
 
 

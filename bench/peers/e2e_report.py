@@ -199,6 +199,17 @@ def rounds_lines(result: dict) -> list[str]:
     return lines
 
 
+def limit_shrink(systems: list[dict]) -> str:
+    """How the limit rows scaled JPEGs while decoding them (bench_limit's
+    --shrink-on-load), as a sentence for the header; results from before the
+    option have none."""
+    policies = sorted({s["shrink_on_load"] for s in systems if "shrink_on_load" in s})
+    if not policies:
+        return ""
+    return (f" The limit rows decode JPEGs with shrink-on-load {' and '.join(policies)} "
+            "(imgpipe's default is fast).")
+
+
 def markdown(result: dict, png: str) -> str:
     systems = by_name(result)
     m, c = result["machine"], result["corpus"]
@@ -209,7 +220,7 @@ def markdown(result: dict, png: str) -> str:
              f"{c['formats']}; megapixels {c['megapixels']}; {c['portrait']} portrait, {c['exif_orientation']} "
              f"EXIF-oriented, {c['icc_profile']} with ICC; JPEG bits/pixel {c['jpeg_bits_per_pixel']}.",
              f"Job: {result['job']}. Low rate: {result['settings']['rate_per_s']} uploads/s for "
-             f"{result['settings']['steady_s']} s.", "",
+             f"{result['settings']['steady_s']} s.{limit_shrink(result['systems'])}", "",
              "| system | " + " | ".join(h for _, h, _ in COLUMNS) + " | outputs checked |",
              "|---" * (len(COLUMNS) + 2) + "|"]
     for s in result["systems"]:

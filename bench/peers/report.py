@@ -21,8 +21,9 @@ import time
 from measure import jpeg_size
 
 TOOLS = {
-    "imgpipe": "imgpipe process (libvips, default recipe: srgb on)",
-    "imgpipe-nosrgb": "imgpipe process, srgb: false",
+    "imgpipe": "imgpipe process (libvips, shrink_on_load: conservative, srgb on)",
+    "imgpipe-nosrgb": "imgpipe process, conservative, srgb: false",
+    "imgpipe-fast": "imgpipe process, its default shrink_on_load: fast",
     "pillow": "Pillow thumbnail() (draft mode), Pool",
     "sharp": "sharp, fastShrinkOnLoad: false",
     "sharp-fast": "sharp, its default fastShrinkOnLoad",

@@ -81,5 +81,16 @@ class Rounds(unittest.TestCase):
         self.assertEqual(e2e_report.rounds_lines({"systems": [{"name": "imgpipe", "images_per_s": 14}]}), [])
 
 
+
+class LimitShrink(unittest.TestCase):
+    def test_names_how_the_limit_rows_decoded(self):
+        systems = [{"name": "imgpipe"}, {"name": "limit", "shrink_on_load": "fast"},
+                   {"name": "limit-image", "shrink_on_load": "fast"}]
+        self.assertEqual(e2e_report.limit_shrink(systems),
+                         " The limit rows decode JPEGs with shrink-on-load fast (imgpipe's default is fast).")
+
+    def test_says_nothing_for_results_from_before_the_option(self):
+        self.assertEqual(e2e_report.limit_shrink([{"name": "limit"}]), "")
+
 if __name__ == "__main__":
     unittest.main()
