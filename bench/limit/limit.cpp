@@ -99,25 +99,26 @@ int jpeg_shrink(const std::string& bytes, const Settings& settings) {
   if (std::string(header.get_string("vips-loader")).rfind("jpegload", 0) != 0) return 1;
   const double shrink = std::max(static_cast<double>(header.width()) / settings.width,
                                  static_cast<double>(header.height()) / settings.height);
-  return imgpipe::image::fast_jpeg_shrink(shrink);
+  return imgpipe::image::fast_jpeg_shrink(shrink, header.width(), header.height());
 }
 
 vips::VImage fitted(const std::string& bytes, const Settings& settings) {
   const int shrink = jpeg_shrink(bytes, settings);
-  auto* options =
-      vips::VImage::option()->set("height", settings.height)->set("size", VIPS_SIZE_DOWN);
+  // Each VOption passes to a call, which frees it.
+  auto options = [&] {
+    return vips::VImage::option()->set("height", settings.height)->set("size", VIPS_SIZE_DOWN);
+  };
   if (shrink > 1) {
-    // The VOption passes to the call, which frees it.
     const vips::VImage decoded = vips::VImage::new_from_buffer(
         bytes.data(), bytes.size(), ("shrink=" + std::to_string(shrink)).c_str(),
         vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
-    return decoded.thumbnail_image(settings.width, options);
+    return decoded.thumbnail_image(settings.width, options());
   }
   // Borrows the bytes; the blob is released when the call is done.
   std::unique_ptr<VipsBlob, void (*)(VipsBlob*)> blob(
       vips_blob_new(nullptr, bytes.data(), bytes.size()),
       [](VipsBlob* b) { vips_area_unref(VIPS_AREA(b)); });
-  return vips::VImage::thumbnail_buffer(blob.get(), settings.width, options);
+  return vips::VImage::thumbnail_buffer(blob.get(), settings.width, options());
 }
 
 // One image through libvips; the output's size, or 0 when libvips refused it.

@@ -286,21 +286,44 @@ bool swaps_axes(int orientation) {
   return orientation >= 5 && orientation <= 8;
 }
 
+// The upright size a thumbnail must come out at, where the caller knows it
+// (fit, pad, cover without a smart crop; 0 x 0 where thumbnail crops to the
+// box itself). A DCT-scaled decode rounds its size down, so thumbnail_image
+// would work from a slightly different aspect ratio and could miss the size
+// libvips' own path makes by a pixel.
+struct ExactSize {
+  int width = 0;
+  int height = 0;
+};
+
+ExactSize scaled_size(int width, int height, double scale) {
+  return {std::max(1, static_cast<int>(std::lround(width * scale))),
+          std::max(1, static_cast<int>(std::lround(height * scale)))};
+}
+
 // thumbnail to `width` (thumb holds the other options; each call frees the
 // VOption it is given): from the encoded bytes, libvips picking the
 // shrink-on-load, or, when the fast policy lets a JPEG shrink more than
-// libvips would, from the JPEG decoded at that scale.
+// libvips would, from the JPEG decoded at that scale, resized to `exact`.
 VImage thumbnail_of(std::string_view bytes, const Recipe& recipe, const SourceInfo& source,
-                    double shrink, int width, VOption* thumb, const std::string& options) {
+                    double shrink, int width, VOption* thumb, const std::string& options,
+                    ExactSize exact = {}) {
   std::unique_ptr<VOption> owned(thumb);
   const int factor = recipe.shrink_on_load == ShrinkOnLoad::fast && source.format == "jpeg"
-                         ? fast_jpeg_shrink(shrink)
+                         ? fast_jpeg_shrink(shrink, source.width, source.height)
                          : 1;
   if (factor > 1) {
     const std::string scaled = options + ",shrink=" + std::to_string(factor);
     const VImage decoded =
         VImage::new_from_buffer(bytes.data(), bytes.size(), scaled.c_str(),
                                 VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
+    if (exact.width > 0) {
+      owned = std::make_unique<VOption>();
+      owned->set("no_rotate", !recipe.autorotate)
+          ->set("height", exact.height)
+          ->set("size", VIPS_SIZE_FORCE);
+      width = exact.width;
+    }
     return decoded.thumbnail_image(width, owned.release());
   }
   auto blob = borrow(bytes);
@@ -356,15 +379,18 @@ std::pair<VImage, bool> load(std::string_view bytes, const Recipe& recipe, const
     // Cover the box by thumbnailing to the covering size, then crop by gravity.
     const int width = std::max(1, static_cast<int>(std::lround(upright_width * scale)));
     thumb->set("height", kUnbounded);
-    VImage covered = thumbnail_of(bytes, recipe, source, 1 / scale, width, thumb, options);
+    VImage covered = thumbnail_of(bytes, recipe, source, 1 / scale, width, thumb, options,
+                                  scaled_size(upright_width, upright_height, scale));
     return {crop_window(covered, resize->width > 0 ? resize->width : covered.width(),
                         resize->height > 0 ? resize->height : covered.height(), resize->gravity),
             true};
   }
-  const double fit = scale_to_fit(upright_width, upright_height, resize->width, resize->height);
+  double fit = scale_to_fit(upright_width, upright_height, resize->width, resize->height);
+  if (!resize->upscale) fit = std::min(fit, 1.0);
   thumb->set("height", resize->height > 0 ? resize->height : kUnbounded);
-  VImage fitted = thumbnail_of(bytes, recipe, source, 1 / fit,
-                               resize->width > 0 ? resize->width : kUnbounded, thumb, options);
+  VImage fitted =
+      thumbnail_of(bytes, recipe, source, 1 / fit, resize->width > 0 ? resize->width : kUnbounded,
+                   thumb, options, scaled_size(upright_width, upright_height, fit));
   if (resize->mode == ResizeMode::pad)
     fitted = letterbox(fitted, resize->width, resize->height, recipe.background);
   return {fitted, true};
@@ -662,11 +688,13 @@ Result<Rendered> render(std::string_view bytes, const Recipe& recipe, const Limi
 
 // libjpeg's DCT scaling alone aliases more than a Lanczos reduce; what is
 // left to the filter smooths that out.
-int fast_jpeg_shrink(double shrink) {
+int fast_jpeg_shrink(double shrink, int width, int height) {
   constexpr double kLeftToFilter = 1.5;
+  constexpr int kShortestSide = 2;  // libvips rounds the scaled size down; 0 aborts it
   int factor = 1;
   for (const int candidate : {2, 4, 8}) {
-    if (shrink >= candidate * kLeftToFilter) factor = candidate;
+    if (shrink >= candidate * kLeftToFilter && std::min(width, height) / candidate >= kShortestSide)
+      factor = candidate;
   }
   return factor;
 }

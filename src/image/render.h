@@ -53,11 +53,12 @@ Result<SourceInfo> inspect(std::string_view bytes, const Limits& limits);
 Result<Rendered> render(std::string_view bytes, const Recipe& recipe, const Limits& limits,
                         int threads = 1);
 
-// The factor (1, 2, 4 or 8) ShrinkOnLoad::fast has libjpeg scale a JPEG by
-// while decoding it for a downscale by `shrink` (source size / output size):
-// the largest that leaves at least 1.5x to the resampling filter. Exposed
-// for the benchmark's ceiling, which must do the same work.
-int fast_jpeg_shrink(double shrink);
+// The factor (1, 2, 4 or 8) ShrinkOnLoad::fast has libjpeg scale a
+// width x height JPEG by while decoding it for a downscale by `shrink`
+// (source size / output size): the largest that leaves at least 1.5x to the
+// resampling filter and at least 2 pixels on the shorter side. Exposed for
+// the benchmark's ceiling, which must do the same work.
+int fast_jpeg_shrink(double shrink, int width, int height);
 
 // 16 lower-case hex digits.
 std::string hash_hex(std::uint64_t hash);

@@ -21,6 +21,7 @@ namespace {
 
 namespace corpus = testing_support::corpus;
 using testing_support::decode;
+using testing_support::make_image;
 using testing_support::reencode;
 using testing_support::golden::colour_managed;
 using testing_support::golden::load;
@@ -506,15 +507,92 @@ Recipe with_shrink_on_load(Recipe recipe, ShrinkOnLoad policy) {
 }
 
 TEST(RenderShrinkOnLoad, FastLeavesAtLeastOneAndAHalfToTheResamplingFilter) {
-  EXPECT_EQ(fast_jpeg_shrink(1.0), 1);
-  EXPECT_EQ(fast_jpeg_shrink(2.99), 1);
-  EXPECT_EQ(fast_jpeg_shrink(3.0), 2);
-  EXPECT_EQ(fast_jpeg_shrink(3.9), 2) << "a 4000 px photo into 1024 px";
-  EXPECT_EQ(fast_jpeg_shrink(5.99), 2);
-  EXPECT_EQ(fast_jpeg_shrink(6.0), 4);
-  EXPECT_EQ(fast_jpeg_shrink(11.99), 4);
-  EXPECT_EQ(fast_jpeg_shrink(12.0), 8);
-  EXPECT_EQ(fast_jpeg_shrink(1000.0), 8);
+  EXPECT_EQ(fast_jpeg_shrink(1.0, 4000, 3000), 1);
+  EXPECT_EQ(fast_jpeg_shrink(2.99, 4000, 3000), 1);
+  EXPECT_EQ(fast_jpeg_shrink(3.0, 4000, 3000), 2);
+  EXPECT_EQ(fast_jpeg_shrink(3.9, 4000, 3000), 2) << "a 4000 px photo into 1024 px";
+  EXPECT_EQ(fast_jpeg_shrink(5.99, 4000, 3000), 2);
+  EXPECT_EQ(fast_jpeg_shrink(6.0, 4000, 3000), 4);
+  EXPECT_EQ(fast_jpeg_shrink(11.99, 4000, 3000), 4);
+  EXPECT_EQ(fast_jpeg_shrink(12.0, 4000, 3000), 8);
+  EXPECT_EQ(fast_jpeg_shrink(1000.0, 4000, 3000), 8);
+}
+
+TEST(RenderShrinkOnLoad, FastKeepsTwoPixelsOnTheShorterSide) {
+  EXPECT_EQ(fast_jpeg_shrink(40.0, 4000, 1), 1);
+  EXPECT_EQ(fast_jpeg_shrink(40.0, 1, 4000), 1);
+  EXPECT_EQ(fast_jpeg_shrink(40.0, 4000, 5), 2);
+  EXPECT_EQ(fast_jpeg_shrink(40.0, 4000, 16), 8);
+}
+
+// A JPEG one or a few pixels thin: decoded at 1/N its short side would be
+// 0 pixels, which aborts libvips (the process, not just the render).
+TEST(RenderShrinkOnLoad, FastRendersAThinJpegAsConservativeDoes) {
+  struct Case {
+    int width, height, box;
+  };
+  for (const auto& c :
+       {Case{300, 1, 100}, Case{3000, 1, 1000}, Case{4000, 5, 300}, Case{5, 4000, 300}}) {
+    const std::string jpeg = make_image(c.width, c.height, ".jpg");
+    auto fast = render(jpeg, fit_in(c.box, c.box, "jpeg"), Limits{});
+    auto conservative =
+        render(jpeg, with_shrink_on_load(fit_in(c.box, c.box, "jpeg"), ShrinkOnLoad::conservative),
+               Limits{});
+    ASSERT_TRUE(fast.ok()) << describe(fast.error());
+    ASSERT_TRUE(conservative.ok()) << describe(conservative.error());
+    EXPECT_EQ(fast->width, conservative->width) << c.width << "x" << c.height;
+    EXPECT_EQ(fast->height, conservative->height) << c.width << "x" << c.height;
+  }
+}
+
+// The DCT-scaled decode rounds its size down; the output must still have
+// the size libvips' own path gives (the source's aspect ratio, rounded).
+TEST(RenderShrinkOnLoad, FastMakesTheSameSizeAsConservativeForAwkwardAspectRatios) {
+  struct Case {
+    int width, height;
+    Resize resize;
+    int expected_width, expected_height;
+  };
+  const Case cases[] = {
+      {1001, 667, Resize{300, 100, ResizeMode::fit, Gravity::centre, false}, 150, 100},
+      {3333, 1111, Resize{0, 150, ResizeMode::fit, Gravity::centre, false}, 450, 150},
+      {2000, 1500, Resize{200, 200, ResizeMode::fit, Gravity::centre, false}, 200, 150},
+      {4001, 2999, Resize{300, 300, ResizeMode::pad, Gravity::centre, false}, 300, 300},
+      {2001, 3333, Resize{148, 288, ResizeMode::fill, Gravity::north, false}, 148, 288},
+  };
+  for (const auto& c : cases) {
+    const std::string jpeg = make_image(c.width, c.height, ".jpg");
+    Recipe recipe;
+    recipe.operations.push_back(c.resize);
+    recipe.encoder.format = "jpeg";
+    auto fast = render(jpeg, recipe, Limits{});
+    auto conservative =
+        render(jpeg, with_shrink_on_load(recipe, ShrinkOnLoad::conservative), Limits{});
+    ASSERT_TRUE(fast.ok()) << describe(fast.error());
+    ASSERT_TRUE(conservative.ok()) << describe(conservative.error());
+    EXPECT_EQ(fast->width, c.expected_width) << c.width << "x" << c.height;
+    EXPECT_EQ(fast->height, c.expected_height) << c.width << "x" << c.height;
+    EXPECT_EQ(decode(fast->bytes).width, c.expected_width);
+    EXPECT_EQ(conservative->width, fast->width) << c.width << "x" << c.height;
+    EXPECT_EQ(conservative->height, fast->height) << c.width << "x" << c.height;
+  }
+}
+
+TEST(RenderShrinkOnLoad, FastDecodesAtAQuarterAndAnEighthToo) {
+  // 2000x1500 into 300 px: a shrink of 6.7, decoded at 1/4 (libvips: 1/2);
+  // into 160 px, 12.5 and 1/8 (libvips: 1/4).
+  const std::string jpeg = make_image(2000, 1500, ".jpg");
+  for (const int box : {300, 160}) {
+    auto fast = render(jpeg, fit_in(box, box, "jpeg"), Limits{});
+    auto conservative = render(
+        jpeg, with_shrink_on_load(fit_in(box, box, "jpeg"), ShrinkOnLoad::conservative), Limits{});
+    ASSERT_TRUE(fast.ok()) << describe(fast.error());
+    ASSERT_TRUE(conservative.ok()) << describe(conservative.error());
+    EXPECT_EQ(fast->width, box);
+    EXPECT_EQ(fast->height, box * 3 / 4);
+    EXPECT_NE(fast->bytes, conservative->bytes) << box;
+    EXPECT_LT(mean_de00(load(fast->bytes), load(conservative->bytes)), 1.0) << box;
+  }
 }
 
 TEST(RenderShrinkOnLoad, FastAndConservativeAgreeOnSizeAndColour) {
