@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vips/vips8>
 
+#include "image/difference_hash.h"
 #include "image/webp_metadata.h"
 
 namespace imgpipe::image {
@@ -548,27 +549,37 @@ std::string encode(const VImage& image, const std::string& format, const Recipe&
   return std::string(static_cast<const char*>(buffer), length);
 }
 
-// dHash: 9x8 greyscale thumbnail, one bit per horizontally adjacent pair.
-std::uint64_t difference_hash(const VImage& image, int page_height) {
+// The rendered picture as 8-bit grey or sRGB pixels in memory, for the
+// dHash. The usual output (8-bit sRGB or grey, no alpha, already in memory)
+// is used as it is; anything else is flattened, shrunk to a few hundred
+// pixels and converted first.
+VImage hashable_pixels(const VImage& image, int page_height) {
+  const bool usable = image.format() == VIPS_FORMAT_UCHAR && !image.has_alpha() &&
+                      (image.bands() == 1 || image.bands() == 3) &&
+                      image.coding() == VIPS_CODING_NONE;
+  if (usable) return image;
   VImage frame =
       image.height() > page_height ? image.extract_area(0, 0, image.width(), page_height) : image;
   if (frame.has_alpha())
     frame = frame.flatten(
         VImage::option()->set("background", background_for(frame, {255, 255, 255}, false)));
-  // Shrink first, then grey: the colour conversion (through linear light)
-  // then runs on 72 pixels instead of the whole output, a few ms a photo.
-  frame = frame.resize(9.0 / frame.width(), VImage::option()->set("vscale", 8.0 / frame.height()));
-  frame = frame.colourspace(VIPS_INTERPRETATION_B_W)[0].cast(VIPS_FORMAT_UCHAR);
-  size_t size = 0;
-  std::unique_ptr<void, decltype(&g_free)> pixels(frame.write_to_memory(&size), &g_free);
-  const auto* p = static_cast<const unsigned char*>(pixels.get());
-  std::uint64_t hash = 0;
-  for (int y = 0; y < 8; ++y) {
-    for (int x = 0; x < 8; ++x) {
-      hash = (hash << 1) | (p[y * 9 + x] > p[y * 9 + x + 1] ? 1u : 0u);
-    }
-  }
-  return hash;
+  constexpr double kEnough = 256.0;  // pixels on the longer side: many per cell
+  const double scale = kEnough / std::max(frame.width(), frame.height());
+  if (scale < 1.0) frame = frame.resize(scale);
+  frame = frame.colourspace(VIPS_INTERPRETATION_sRGB).cast(VIPS_FORMAT_UCHAR);
+  if (frame.bands() > 3) frame = frame.extract_band(0, VImage::option()->set("n", 3));
+  return frame.copy_memory();
+}
+
+std::uint64_t hash_of(const VImage& image, int page_height) {
+  const VImage pixels = hashable_pixels(image, page_height);
+  PixelView view;
+  view.data = static_cast<const unsigned char*>(pixels.data());
+  view.width = pixels.width();
+  view.height = std::min(page_height, pixels.height());
+  view.bands = pixels.bands();
+  view.row_bytes = VIPS_IMAGE_SIZEOF_LINE(pixels.get_image());
+  return difference_hash(view);
 }
 
 // libvips sizes each pipeline's thread pool from the concurrency hint of the
@@ -629,7 +640,7 @@ Result<Rendered> render_checked(std::string_view bytes, const Recipe& recipe, co
   out.width = image.width();
   out.height = page_height;
   out.frames = frames;
-  out.phash = difference_hash(image, page_height);
+  out.phash = hash_of(image, page_height);
   out.threads = vips_image_get_concurrency(image.get_image(), vips_concurrency_get());
   const bool palette =
       format == "png" &&

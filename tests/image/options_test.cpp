@@ -914,6 +914,24 @@ TEST(PerceptualHash, DescribesTheRenderedPictureNotTheSource) {
   EXPECT_GE(hash_distance(upright.phash, turned.phash), 20);
 }
 
+// Outputs that are not 8-bit sRGB without alpha are converted before they
+// are hashed; the hash must still describe the same picture.
+TEST(PerceptualHash, IsNearlyTheSameForDeepAndTransparentSources) {
+  const VImage photo = load(corpus::photo_jpeg());
+  const Rendered plain = render_ok(save(photo, ".png"), with({}, "png"));
+  const VImage deep = (photo.cast(VIPS_FORMAT_USHORT) * 257)
+                          .cast(VIPS_FORMAT_USHORT)
+                          .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_RGB16));
+  const VImage opaque_alpha = deep.extract_band(0) * 0 + 65535;
+  const VImage with_alpha = deep.bandjoin(opaque_alpha.cast(VIPS_FORMAT_USHORT));
+  for (const VImage& variant : {deep, with_alpha}) {
+    const Rendered out = render_ok(save(variant, ".png"), with({}, "png"));
+    EXPECT_NE(out.phash, 0u);
+    EXPECT_LE(hash_distance(plain.phash, out.phash), 6)
+        << hash_hex(plain.phash) << " " << hash_hex(out.phash) << " bands " << variant.bands();
+  }
+}
+
 TEST(PerceptualHash, PrintsAsSixteenLowerCaseHexDigits) {
   EXPECT_EQ(hash_hex(0x0123456789abcdefull), "0123456789abcdef");
   EXPECT_EQ(hash_hex(0), "0000000000000000");
