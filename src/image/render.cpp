@@ -378,10 +378,10 @@ std::pair<VImage, bool> load(std::string_view bytes, const Recipe& recipe, const
       return {thumbnail_of(bytes, recipe, source, 1 / scale, resize->width, thumb, options), true};
     }
     // Cover the box by thumbnailing to the covering size, then crop by gravity.
-    const int width = std::max(1, static_cast<int>(std::lround(upright_width * scale)));
+    const ExactSize covering = scaled_size(upright_width, upright_height, scale);
     thumb->set("height", kUnbounded);
-    VImage covered = thumbnail_of(bytes, recipe, source, 1 / scale, width, thumb, options,
-                                  scaled_size(upright_width, upright_height, scale));
+    VImage covered =
+        thumbnail_of(bytes, recipe, source, 1 / scale, covering.width, thumb, options, covering);
     return {crop_window(covered, resize->width > 0 ? resize->width : covered.width(),
                         resize->height > 0 ? resize->height : covered.height(), resize->gravity),
             true};
