@@ -23,7 +23,8 @@ environment (source .stack/env):
   behind others of their burst); the consumer's part again.
 
 `limit` (bench_limit: libvips over the corpus in memory) gets the drain figures
-only. Prints progress to stderr and writes one JSON document (see report.py for
+only. Last, what a photo's GET, PUT and HEAD cost an S3 client (curl, the
+library imgpipe uses), the floor under any consumer's CPU per image. Prints progress to stderr and writes one JSON document (see report.py for
 the tables and the chart) to --json.
 """
 from __future__ import annotations
@@ -673,6 +674,65 @@ def minio_delivery(args, client: Minio, stamp: str, work: str) -> dict:
     return out
 
 
+def curl_cpu_s(config: str) -> float:
+    """CPU seconds of one curl process running the requests of `config` (one
+    connection, reused, as a worker's libcurl handle pool keeps it)."""
+    region = ENV.get("IMGPIPE_S3_REGION", "us-east-1")
+    user = f"{ENV['IMGPIPE_S3_ACCESS_KEY']}:{ENV['IMGPIPE_S3_SECRET_KEY']}"
+    proc = subprocess.Popen(["curl", "-sS", "--fail-early", "--aws-sigv4", f"aws:amz:{region}:s3", "--user", user,
+                             "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-K", config],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    errors = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0 or errors.strip():
+        raise SystemExit(f"e2e: curl failed ({proc.returncode}): {errors[-400:]}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def s3_client_floor(args, files: list[dict], client: Minio, stamp: str, out_kib: float) -> dict:
+    """What the S3 requests of one photo cost any consumer's client: the CPU of
+    curl (libcurl, as imgpipe uses) for a GET of a corpus photo, a PUT of an
+    output of `out_kib` and a HEAD, each over an evenly spread sample of
+    --s3-floor photos (at least 2), three times; the medians. No consumer that reads its
+    input from S3 and writes its output back spends less than their sum."""
+    step = max(1, len(files) // args.s3_floor)
+    sample = files[::step][:max(2, args.s3_floor)]
+    bucket = f"bench-floor-{stamp}"
+    client.make_bucket(bucket)
+    endpoint = ENV["IMGPIPE_S3_ENDPOINT"].rstrip("/")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda f: upload(client, bucket, f["name"], os.path.join(args.corpus, f["name"])), sample))
+        with tempfile.TemporaryDirectory(prefix="imgpipe-floor-") as folder:
+            body = os.path.join(folder, "output")
+            with open(body, "wb") as f:
+                f.write(os.urandom(int(out_kib * 1024)))
+            lines = {
+                "get": [f'url = "{endpoint}/{bucket}/{f["name"]}"\noutput = "/dev/null"' for f in sample],
+                "put": [f'url = "{endpoint}/{bucket}/out/{f["name"]}"\nupload-file = "{body}"\noutput = "/dev/null"'
+                        for f in sample],
+                "head": [f'url = "{endpoint}/{bucket}/{f["name"]}"\nhead\noutput = "/dev/null"' for f in sample]}
+            ms = {}
+            for kind, entries in lines.items():
+                # The first request alone, subtracted: curl's own start is no request's cost.
+                configs = []
+                for name, chosen in ((f"{kind}.cfg", entries), (f"{kind}-first.cfg", entries[:1])):
+                    configs.append(os.path.join(folder, name))
+                    with open(configs[-1], "w", encoding="utf-8") as f:
+                        f.write("\n".join(chosen) + "\n")
+                runs = [(curl_cpu_s(configs[0]) - curl_cpu_s(configs[1])) * 1000 / (len(sample) - 1)
+                        for _ in range(3)]
+                ms[f"{kind}_ms"] = round(statistics.median(runs), 3)
+    finally:
+        remove_bucket(client, bucket)
+    out = {"photos": len(sample), "mean_photo_mib": round(sum(f["bytes"] for f in sample) / len(sample) / 2**20, 2),
+           "put_kib": round(out_kib, 1), **ms}
+    out["per_photo_ms"] = round(ms["get_ms"] + ms["put_ms"] + ms["head_ms"], 3)
+    say(f"S3 client floor: GET {ms['get_ms']} + PUT {ms['put_ms']} + HEAD {ms['head_ms']} ms of curl's CPU per photo")
+    return out
+
+
 def run_limit(args, name: str) -> dict:
     """bench_limit of the host build (limit) or of the image's build stage
     (limit-image), once per drain round."""
@@ -735,6 +795,8 @@ def main(argv) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the buckets")
     parser.add_argument("--events", type=int, default=0,
                         help="measure MinIO's event delivery with this many small uploads first (0: not)")
+    parser.add_argument("--s3-floor", type=int, default=60, metavar="PHOTOS",
+                        help="measure what a photo's GET, PUT and HEAD cost an S3 client over this many (0: not)")
     parser.add_argument("--imgpipe-setting", action="append", default=[], metavar="IMGPIPE_NAME=VALUE",
                         help="a setting for both imgpipe rows, for tuning runs (the results use the defaults)")
     parser.add_argument("--json", required=True)
@@ -761,6 +823,10 @@ def main(argv) -> int:
             result["systems"].append(run_system(System(name, args), files, client, stamp, work))
         with open(args.json, "w", encoding="utf-8") as f:  # partial results survive a later failure
             json.dump(result, f, indent=1)
+    if args.s3_floor > 0 and len(files) > 1:
+        written = [s["out_kib_per_image"] for s in result["systems"]
+                   if s["name"].startswith("imgpipe") and s.get("out_kib_per_image")]
+        result["s3_client_floor"] = s3_client_floor(args, files, client, stamp, written[0] if written else 100.0)
     # Last: measured first, it left the next system's first output 11-12 s
     # late (two runs of 2026-12-07; without it 0.3 s).
     if args.events:

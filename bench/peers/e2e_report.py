@@ -142,6 +142,11 @@ def bounds(result: dict) -> dict:
     out["drain_images_per_s"] = round(ideal_drain(limit["cpu_s_per_image"] + stack_s, cores), 2)
     if "node-sharp" in systems:
         out["drain_vs_node_sharp"] = ratio(out["drain_images_per_s"], systems["node-sharp"]["images_per_s"])
+    floor = result.get("s3_client_floor") or {}
+    if floor.get("per_photo_ms"):
+        ceiling_ms = limit["cpu_s_per_image"] * 1000
+        out["s3_client"] = floor
+        out["cpu_vs_ceiling"] = ratio(ceiling_ms + floor["per_photo_ms"], ceiling_ms)
     arrivals = me.get("samples", {}).get("arrivals_ms") or []
     if arrivals:
         service_ms = limit["cpu_s_per_image"] * 1000 / cores
@@ -164,6 +169,15 @@ def bounds_lines(b: dict) -> list[str]:
     if b.get("drain_vs_node_sharp") is not None:
         drain += f", {b['drain_vs_node_sharp']:g}× node-sharp"
     lines.append(drain + ".")
+    if b.get("cpu_vs_ceiling") is not None:
+        f = b["s3_client"]
+        lines.append(
+            f"- **CPU per image**: the S3 requests of one photo cost a libcurl client (curl, one connection, "
+            f"{f['photos']} corpus photos of {f['mean_photo_mib']:g} MiB on average, medians of three) "
+            f"{f['get_ms']:g} ms for the GET, {f['put_ms']:g} ms for the PUT of a {f['put_kib']:g} KiB output and "
+            f"{f['head_ms']:g} ms for a HEAD: {f['per_photo_ms']:g} ms. A consumer that reads from S3 and writes "
+            f"back needs at least {b['cpu_vs_ceiling']:g}× {ceiling}'s CPU per image, before Kafka, logging and "
+            "sharing the cores with MinIO.")
     if b.get("consumer_p50_ms") is not None:
         lines.append(
             f"- **Low rate**: MinIO put the {b['low_rate_events']} events into Kafka in {b['bursts']} bursts "

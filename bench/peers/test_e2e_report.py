@@ -53,6 +53,17 @@ class Bounds(unittest.TestCase):
         self.assertEqual(b["consumer_p50_ms"], 88)  # waits 44, 88, 132, 176 and 44
         self.assertEqual((b["bursts"], b["largest_burst"]), (2, 4))
 
+    def test_the_s3_requests_raise_the_floor_under_cpu_per_image(self):
+        result = self.result()
+        result["s3_client_floor"] = {"photos": 60, "mean_photo_mib": 3.4, "put_kib": 99.0, "get_ms": 1.1,
+                                     "put_ms": 0.25, "head_ms": 0.15, "per_photo_ms": 1.5}
+        b = e2e_report.bounds(result)
+        self.assertEqual(b["cpu_vs_ceiling"], round(89.5 / 88, 3))
+        self.assertIn("1.017× limit-image", "\n".join(e2e_report.bounds_lines(b)))
+
+    def test_without_the_s3_floor_there_is_no_cpu_bound(self):
+        self.assertNotIn("cpu_vs_ceiling", e2e_report.bounds(self.result()))
+
     def test_without_a_ceiling_there_is_no_bound(self):
         result = self.result()
         result["systems"] = result["systems"][:2]
