@@ -11,8 +11,12 @@
 // (getrusage of the process), images per second, CPU seconds per image, peak
 // RSS and output bytes per image.
 //
+// With --via-render the threads call imgpipe's own image::render() with the
+// default rule's recipe instead (name "render" in the JSON): what imgpipe's
+// render path costs above the libvips calls, on the same bytes in memory.
+//
 //   bench_limit DIR [--threads N] [--width 1024] [--height 1024] [--quality 85] [--rounds 1]
-//               [--shrink-on-load fast|conservative]
+//               [--shrink-on-load fast|conservative] [--via-render]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -43,6 +47,7 @@ struct Settings {
   int quality = 85;
   int rounds = 1;
   bool fast_shrink = true;  // imgpipe's default shrink_on_load
+  bool via_render = false;  // imgpipe's own image::render() instead of the libvips calls
 };
 
 bool parse(int argc, char** argv, Settings& settings) {
@@ -63,6 +68,8 @@ bool parse(int argc, char** argv, Settings& settings) {
       const std::string policy = args[++i];
       if (policy != "fast" && policy != "conservative") return false;
       settings.fast_shrink = policy == "fast";
+    } else if (args[i] == "--via-render") {
+      settings.via_render = true;
     } else if (settings.dir.empty() && args[i].rfind("--", 0) != 0) {
       settings.dir = args[i];
     } else {
@@ -121,8 +128,29 @@ vips::VImage fitted(const std::string& bytes, const Settings& settings) {
   return vips::VImage::thumbnail_buffer(blob.get(), settings.width, options());
 }
 
+// The same job as imgpipe's default rule: what render() costs above the
+// libvips calls (limits, header inspection, the dHash, ...).
+std::size_t rendered(const std::string& bytes, const Settings& settings) {
+  imgpipe::image::Recipe recipe;
+  imgpipe::image::Resize fit;
+  fit.width = settings.width;
+  fit.height = settings.height;
+  recipe.operations.emplace_back(fit);
+  recipe.encoder.format = "jpeg";
+  recipe.encoder.quality = settings.quality;
+  recipe.shrink_on_load = settings.fast_shrink ? imgpipe::image::ShrinkOnLoad::fast
+                                               : imgpipe::image::ShrinkOnLoad::conservative;
+  auto out = imgpipe::image::render(bytes, recipe, imgpipe::image::Limits{}, 1);
+  if (!out.ok()) {
+    std::cerr << "bench_limit: " << out.error().message << '\n';
+    return 0;
+  }
+  return out.value().bytes.size();
+}
+
 // One image through libvips; the output's size, or 0 when libvips refused it.
 std::size_t thumbnail(const std::string& bytes, const Settings& settings) {
+  if (settings.via_render) return rendered(bytes, settings);
   try {
     vips::VImage image = fitted(bytes, settings);
     // Only an embedded profile needs a transform: thumbnail's export_profile
@@ -167,7 +195,7 @@ int main(int argc, char** argv) {
   Settings settings;
   if (!parse(argc, argv, settings)) {
     std::cerr << "usage: bench_limit DIR [--threads N] [--width W] [--height H] [--quality Q] "
-                 "[--rounds R] [--shrink-on-load fast|conservative]\n";
+                 "[--rounds R] [--shrink-on-load fast|conservative] [--via-render]\n";
     return 2;
   }
   // libvips set up as in the worker: one thread per image (parallel over
@@ -201,12 +229,13 @@ int main(int argc, char** argv) {
   const double cpu = cpu_seconds() - cpu_before;
   const std::size_t done = total - failed;
   std::printf(
-      "{\"name\":\"limit\",\"libvips\":\"%s\",\"run_time_simd\":%s,\"shrink_on_load\":\"%s\","
+      "{\"name\":\"%s\",\"libvips\":\"%s\",\"run_time_simd\":%s,\"shrink_on_load\":\"%s\","
       "\"threads\":%d,\"images\":%zu,"
       "\"failed\":%zu,"
       "\"wall_s\":%.3f,\"cpu_s\":%.3f,\"images_per_s\":%.3f,\"cpu_s_per_image\":%.4f,"
       "\"peak_rss_mb\":%.1f,\"out_kib_per_image\":%.1f}\n",
-      vips_version_string(), imgpipe::image::run_time_simd_is_safe() ? "true" : "false",
+      settings.via_render ? "render" : "limit", vips_version_string(),
+      imgpipe::image::run_time_simd_is_safe() ? "true" : "false",
       settings.fast_shrink ? "fast" : "conservative", settings.threads, done, failed.load(), wall,
       cpu, static_cast<double>(done) / wall,
       cpu / static_cast<double>(std::max<std::size_t>(done, 1)),

@@ -23,7 +23,8 @@ environment (source .stack/env):
   behind others of their burst); the consumer's part again.
 
 `limit` (bench_limit: libvips over the corpus in memory) gets the drain figures
-only. Last, what a photo's GET, PUT and HEAD cost an S3 client (curl, the
+only, and after each run the same corpus through imgpipe's own image::render()
+(bench_limit --via-render). Last, what a photo's GET, PUT and HEAD cost an S3 client (curl, the
 library imgpipe uses), the floor under any consumer's CPU per image. Prints progress to stderr and writes one JSON document (see report.py for
 the tables and the chart) to --json.
 """
@@ -740,18 +741,29 @@ def run_limit(args, name: str) -> dict:
     if name == "limit-image":
         cmd = args.engine + ["run", "--rm", "--network", "none", "-v", f"{args.corpus}:/corpus:ro",
                              args.build_image, "/src/build/bench/limit/bench_limit", "/corpus"]
-    runs = []
-    for _ in range(args.drain_rounds):
-        done = subprocess.run(cmd + ["--threads", str(args.cores)], capture_output=True, text=True, check=False)
+    def once(extra: list[str]) -> dict:
+        done = subprocess.run(cmd + ["--threads", str(args.cores)] + extra, capture_output=True, text=True,
+                              check=False)
         if done.returncode != 0:
-            raise SystemExit(f"e2e: {name} failed: {done.stderr[-400:]}")
-        out = json.loads(done.stdout.strip().splitlines()[-1])
+            raise SystemExit(f"e2e: {name} {' '.join(extra)} failed: {done.stderr[-400:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    runs, renders = [], []
+    for _ in range(args.drain_rounds):
+        out = once([])
         say(f"{name}: {out['images_per_s']:.1f}/s, {out['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
         runs.append({"images": out["images"], "images_per_s": round(out["images_per_s"], 2),
                      "cpu_s_per_image": round(out["cpu_s_per_image"], 4), "peak_rss_mb": out["peak_rss_mb"],
                      "out_kib_per_image": out["out_kib_per_image"]})
+        # imgpipe's own render() on the same corpus in memory, right after: what
+        # it costs above the libvips calls, without Kafka, S3 or the stack.
+        rendered = once(["--via-render"])
+        say(f"{name} --via-render: {rendered['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
+        renders.append(rendered["cpu_s_per_image"])
     return {"name": name, **combine_drains(runs), "libvips": out["libvips"],
             "shrink_on_load": out.get("shrink_on_load", "conservative"),
+            "render_cpu_s_per_image": round(statistics.median(renders), 4),
+            "render_rounds": [round(r, 4) for r in renders],
             "note": "corpus in memory: peak RSS includes it"}
 
 

@@ -142,6 +142,9 @@ def bounds(result: dict) -> dict:
     out["drain_images_per_s"] = round(ideal_drain(limit["cpu_s_per_image"] + stack_s, cores), 2)
     if "node-sharp" in systems:
         out["drain_vs_node_sharp"] = ratio(out["drain_images_per_s"], systems["node-sharp"]["images_per_s"])
+    if limit.get("render_cpu_s_per_image"):
+        out["render_ms"] = round(limit["render_cpu_s_per_image"] * 1000, 1)
+        out["render_vs_ceiling"] = ratio(limit["render_cpu_s_per_image"], limit["cpu_s_per_image"])
     floor = result.get("s3_client_floor") or {}
     if floor.get("per_photo_ms"):
         ceiling_ms = limit["cpu_s_per_image"] * 1000
@@ -169,6 +172,12 @@ def bounds_lines(b: dict) -> list[str]:
     if b.get("drain_vs_node_sharp") is not None:
         drain += f", {b['drain_vs_node_sharp']:g}× node-sharp"
     lines.append(drain + ".")
+    if b.get("render_vs_ceiling") is not None:
+        lines.append(
+            f"- **Render alone**: imgpipe's own render() over the same corpus in memory, on the same threads "
+            f"(`bench_limit --via-render`, right after each {ceiling} run), needs {b['render_ms']:g} ms of CPU "
+            f"per image, {b['render_vs_ceiling']:g}× {ceiling}'s. What {name} needs above that in the drain is "
+            "Kafka, S3 and sharing the cores with the stack.")
     if b.get("cpu_vs_ceiling") is not None:
         f = b["s3_client"]
         lines.append(

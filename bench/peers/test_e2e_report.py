@@ -61,6 +61,13 @@ class Bounds(unittest.TestCase):
         self.assertEqual(b["cpu_vs_ceiling"], round(89.5 / 88, 3))
         self.assertIn("1.017× limit-image", "\n".join(e2e_report.bounds_lines(b)))
 
+    def test_the_render_alone_is_compared_with_the_ceiling(self):
+        result = self.result()
+        result["systems"][2]["render_cpu_s_per_image"] = 0.0902
+        b = e2e_report.bounds(result)
+        self.assertEqual((b["render_ms"], b["render_vs_ceiling"]), (90.2, 1.025))
+        self.assertIn("90.2 ms of CPU per image, 1.025× limit-image's", "\n".join(e2e_report.bounds_lines(b)))
+
     def test_without_the_s3_floor_there_is_no_cpu_bound(self):
         self.assertNotIn("cpu_vs_ceiling", e2e_report.bounds(self.result()))
 
