@@ -181,12 +181,12 @@ def bounds_lines(b: dict) -> list[str]:
     if b.get("cpu_vs_ceiling") is not None:
         f = b["s3_client"]
         lines.append(
-            f"- **CPU per image**: the S3 requests of one photo cost a libcurl client (curl, one connection, "
+            f"- **CPU per image**: imgpipe's S3 requests for one photo cost a libcurl client (curl, one connection, "
             f"{f['photos']} corpus photos of {f['mean_photo_mib']:g} MiB on average, medians of three) "
             f"{f['get_ms']:g} ms for the GET, {f['put_ms']:g} ms for the PUT of a {f['put_kib']:g} KiB output and "
-            f"{f['head_ms']:g} ms for a HEAD: {f['per_photo_ms']:g} ms. A consumer that reads from S3 and writes "
-            f"back needs at least {b['cpu_vs_ceiling']:g}× {ceiling}'s CPU per image, before Kafka, logging and "
-            "sharing the cores with MinIO.")
+            f"{f['head_ms']:g} ms for a HEAD: {f['per_photo_ms']:g} ms. A consumer that makes these requests "
+            f"through libcurl needs at least {b['cpu_vs_ceiling']:g}× {ceiling}'s CPU per image, before Kafka, "
+            "logging and sharing the cores with MinIO.")
     if b.get("consumer_p50_ms") is not None:
         lines.append(
             f"- **Low rate**: MinIO put the {b['low_rate_events']} events into Kafka in {b['bursts']} bursts "

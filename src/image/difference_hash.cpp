@@ -24,18 +24,20 @@ Span cell_span(int i, int cells, int length) {
   return {std::min(begin, length - 1), std::max(end, begin + 1)};
 }
 
-int sample_step(int width, int height) {
-  return std::max(
-      1, std::min(width / (kColumns * kSamplesPerCell), height / (kRows * kSamplesPerCell)));
+// Every step-th pixel along an axis of `cells` cells: at least
+// kSamplesPerCell per cell, each axis on its own (a 100000x256 picture is
+// sampled sparsely across, densely down).
+int sample_step(int length, int cells) {
+  return std::max(1, length / (cells * kSamplesPerCell));
 }
 
 // Mean of each band over the sampled pixels of one cell.
-std::array<double, 3> cell_mean(const PixelView& pixels, Span xs, Span ys, int step) {
+std::array<double, 3> cell_mean(const PixelView& pixels, Span xs, Span ys, int step_x, int step_y) {
   std::array<std::uint64_t, 3> sums{};
   std::uint64_t count = 0;
-  for (int y = ys.begin; y < ys.end; y += step) {
+  for (int y = ys.begin; y < ys.end; y += step_y) {
     const unsigned char* row = pixels.data + static_cast<std::size_t>(y) * pixels.row_bytes;
-    for (int x = xs.begin; x < xs.end; x += step) {
+    for (int x = xs.begin; x < xs.end; x += step_x) {
       const unsigned char* p = row + static_cast<std::size_t>(x) * pixels.bands;
       for (int b = 0; b < pixels.bands; ++b) sums[b] += p[b];
       ++count;
@@ -72,14 +74,15 @@ int grey_of(const std::array<double, 3>& mean, int bands) {
 std::uint64_t difference_hash(const PixelView& pixels) {
   if (pixels.data == nullptr || pixels.width < 1 || pixels.height < 1) return 0;
   if (pixels.bands != 1 && pixels.bands != 3) return 0;
-  const int step = sample_step(pixels.width, pixels.height);
+  const int step_x = sample_step(pixels.width, kColumns);
+  const int step_y = sample_step(pixels.height, kRows);
   std::uint64_t hash = 0;
   for (int r = 0; r < kRows; ++r) {
     const Span ys = cell_span(r, kRows, pixels.height);
     std::array<int, kColumns> greys{};
     for (int c = 0; c < kColumns; ++c) {
-      greys[c] =
-          grey_of(cell_mean(pixels, cell_span(c, kColumns, pixels.width), ys, step), pixels.bands);
+      const Span xs = cell_span(c, kColumns, pixels.width);
+      greys[c] = grey_of(cell_mean(pixels, xs, ys, step_x, step_y), pixels.bands);
     }
     for (int c = 0; c + 1 < kColumns; ++c) hash = (hash << 1) | (greys[c] > greys[c + 1] ? 1u : 0u);
   }

@@ -21,7 +21,7 @@ struct PixelView {
 };
 
 // Cell means come from a regular sample of at least 32x32 pixels per cell
-// (every pixel for outputs up to 288x256): enough for a mean, and the hash of
+// (every pixel up to 288 across and 256 down): enough for a mean, and the hash of
 // a 1024 px output costs a tenth of a millisecond. A cell's grey is the
 // luminance of its mean colour (Rec. 709, through linear light, as libvips
 // turns sRGB into grey). Pictures smaller than the grid still get a hash

@@ -563,9 +563,13 @@ VImage hashable_pixels(const VImage& image, int page_height) {
   if (frame.has_alpha())
     frame = frame.flatten(
         VImage::option()->set("background", background_for(frame, {255, 255, 255}, false)));
-  constexpr double kEnough = 256.0;  // pixels on the longer side: many per cell
-  const double scale = kEnough / std::max(frame.width(), frame.height());
-  if (scale < 1.0) frame = frame.resize(scale);
+  // Each axis on its own, to at most a few hundred pixels: one scale for
+  // both would squash the short side of a thin picture (4000x3 to 256x1).
+  constexpr double kEnough = 256.0;
+  const double across = std::min(1.0, kEnough / frame.width());
+  const double down = std::min(1.0, kEnough / frame.height());
+  if (across < 1.0 || down < 1.0)
+    frame = frame.resize(across, VImage::option()->set("vscale", down));
   frame = frame.colourspace(VIPS_INTERPRETATION_sRGB).cast(VIPS_FORMAT_UCHAR);
   if (frame.bands() > 3) frame = frame.extract_band(0, VImage::option()->set("n", 3));
   return frame.copy_memory();

@@ -915,7 +915,8 @@ TEST(PerceptualHash, DescribesTheRenderedPictureNotTheSource) {
 }
 
 // Outputs that are not 8-bit sRGB without alpha are converted before they
-// are hashed; the hash must still describe the same picture.
+// are hashed; the hash must still describe the same picture. With to_srgb
+// off a 16-bit source stays 16-bit to the end.
 TEST(PerceptualHash, IsNearlyTheSameForDeepAndTransparentSources) {
   const VImage photo = load(corpus::photo_jpeg());
   const Rendered plain = render_ok(save(photo, ".png"), with({}, "png"));
@@ -924,11 +925,55 @@ TEST(PerceptualHash, IsNearlyTheSameForDeepAndTransparentSources) {
                           .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_RGB16));
   const VImage opaque_alpha = deep.extract_band(0) * 0 + 65535;
   const VImage with_alpha = deep.bandjoin(opaque_alpha.cast(VIPS_FORMAT_USHORT));
-  for (const VImage& variant : {deep, with_alpha}) {
-    const Rendered out = render_ok(save(variant, ".png"), with({}, "png"));
-    EXPECT_NE(out.phash, 0u);
-    EXPECT_LE(hash_distance(plain.phash, out.phash), 6)
-        << hash_hex(plain.phash) << " " << hash_hex(out.phash) << " bands " << variant.bands();
+  for (const bool to_srgb : {true, false}) {
+    for (const VImage& variant : {deep, with_alpha}) {
+      Recipe recipe = with({}, "png");
+      recipe.to_srgb = to_srgb;
+      const Rendered out = render_ok(save(variant, ".png"), recipe);
+      EXPECT_NE(out.phash, 0u);
+      EXPECT_LE(hash_distance(plain.phash, out.phash), 6)
+          << hash_hex(plain.phash) << " " << hash_hex(out.phash) << " bands " << variant.bands()
+          << " to_srgb " << to_srgb;
+    }
+  }
+}
+
+// A picture that brightens to the right has every bit 0. Only the first
+// page counts: the second darkens to the right (every bit 1). A multi-page
+// TIFF renders to 8-bit sRGB (hashed as it is); an animated WebP loads with
+// alpha (hashed after conversion).
+TEST(PerceptualHash, DescribesTheFirstPageOfAnAnimation) {
+  constexpr int kWidth = 90;
+  constexpr int kHeight = 300;  // over the 256 rows the converted path shrinks to
+  const VImage x = VImage::xyz(kWidth, kHeight)[0];
+  const VImage brightening = (x * 2 + 20).cast(VIPS_FORMAT_UCHAR);
+  const VImage darkening = (x * -2 + 200).cast(VIPS_FORMAT_UCHAR);
+  const VImage grey = brightening.join(darkening, VIPS_DIRECTION_VERTICAL);
+  const VImage pages = VImage::bandjoin({grey, grey, grey})
+                           .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+  for (const std::string suffix : {".tif", ".webp[lossless]"}) {
+    VImage animation = pages.copy();
+    animation.set("page-height", kHeight);
+    Recipe recipe = with({});
+    recipe.animation.all_frames = true;
+    const Rendered out = render_ok(save(animation, suffix), recipe);
+    EXPECT_EQ(out.frames, 2) << suffix;
+    EXPECT_EQ(out.phash, 0u) << hash_hex(out.phash) << " " << suffix;
+  }
+}
+
+// Converted outputs are shrunk before hashing, each axis on its own (with
+// one scale for both, libvips keeps one pixel of a thin picture's short
+// side); thin pictures must still render.
+TEST(PerceptualHash, HashesVeryThinTransparentOutputs) {
+  for (const auto& [width, height] : {std::pair{1024, 1}, std::pair{1, 2000}, std::pair{4000, 3}}) {
+    const VImage ramp = (VImage::xyz(width, height)[0] % 256).cast(VIPS_FORMAT_UCHAR);
+    const VImage rgba =
+        VImage::bandjoin({ramp, ramp, ramp, (ramp * 0 + 200).cast(VIPS_FORMAT_UCHAR)})
+            .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+    const Rendered out = render_ok(save(rgba, ".png"), with({}, "png"));
+    EXPECT_EQ(out.width, width);
+    EXPECT_EQ(out.height, height);
   }
 }
 
