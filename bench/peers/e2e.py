@@ -24,9 +24,10 @@ environment (source .stack/env):
 
 `limit` (bench_limit: libvips over the corpus in memory) gets the drain figures
 only, and after each run the same corpus through imgpipe's own image::render()
-(bench_limit --via-render). Last, what a photo's GET, PUT and HEAD cost an S3 client (curl, the
-library imgpipe uses), the floor under any consumer's CPU per image. Prints progress to stderr and writes one JSON document (see report.py for
-the tables and the chart) to --json.
+(bench_limit --via-render). Last, what imgpipe's GET, PUT and HEAD for a photo
+cost an S3 client (curl, with libcurl as imgpipe uses it). Prints progress to
+stderr and writes one JSON document (see report.py for the tables and the
+chart) to --json.
 """
 from __future__ import annotations
 
@@ -693,11 +694,11 @@ def curl_cpu_s(config: str) -> float:
 
 
 def s3_client_floor(args, files: list[dict], client: Minio, stamp: str, out_kib: float) -> dict:
-    """What the S3 requests of one photo cost any consumer's client: the CPU of
-    curl (libcurl, as imgpipe uses) for a GET of a corpus photo, a PUT of an
-    output of `out_kib` and a HEAD, each over an evenly spread sample of
-    --s3-floor photos (at least 2), three times; the medians. No consumer that reads its
-    input from S3 and writes its output back spends less than their sum."""
+    """What imgpipe's S3 requests for one photo cost a libcurl client: the CPU
+    of curl for a GET of a corpus photo, a PUT of an output of `out_kib` and a
+    HEAD, each over an evenly spread sample of --s3-floor photos (at least 2),
+    three times; the medians. A consumer making these requests through libcurl
+    spends at least their sum."""
     wanted = min(len(files), max(2, args.s3_floor))
     sample = [files[i * len(files) // wanted] for i in range(wanted)]  # spread over the mix
     bucket = f"bench-floor-{stamp}"

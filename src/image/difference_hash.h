@@ -22,7 +22,7 @@ struct PixelView {
 
 // Cell means come from a regular sample of at least 32x32 pixels per cell
 // (every pixel up to 288 across and 256 down): enough for a mean, and the hash of
-// a 1024 px output costs a tenth of a millisecond. A cell's grey is the
+// a 1024x768 output costs about 0.2 ms. A cell's grey is the
 // luminance of its mean colour (Rec. 709, through linear light, as libvips
 // turns sRGB into grey). Pictures smaller than the grid still get a hash
 // (cells then share pixels).
