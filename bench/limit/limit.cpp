@@ -15,14 +15,22 @@
 // default rule's recipe instead (name "render" in the JSON): what imgpipe's
 // render path costs above the libvips calls, on the same bytes in memory.
 //
+// With --via-s3 SOURCE TARGET the threads make the thinnest S3 consumer
+// there is (name "limit-s3"): GET the object named like the file from
+// bucket SOURCE, the same libvips calls, PUT the output to TARGET, through
+// imgpipe's S3 client (libcurl, connections reused, requests signed) with
+// the IMGPIPE_S3_* settings of the environment. No Kafka, no pipeline: what
+// any libvips consumer of this store pays on these cores, the stack beside it.
+//
 //   bench_limit DIR [--threads N] [--width 1024] [--height 1024] [--quality 85] [--rounds 1]
-//               [--shrink-on-load fast|conservative] [--via-render]
+//               [--shrink-on-load fast|conservative] [--via-render | --via-s3 SOURCE TARGET]
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -36,6 +44,7 @@
 
 #include "image/render.h"
 #include "image/runtime.h"
+#include "s3/client.h"
 
 namespace {
 
@@ -48,6 +57,8 @@ struct Settings {
   int rounds = 1;
   bool fast_shrink = true;  // imgpipe's default shrink_on_load
   bool via_render = false;  // imgpipe's own image::render() instead of the libvips calls
+  std::string s3_source;    // --via-s3: GET from here, PUT to s3_target
+  std::string s3_target;
 };
 
 bool parse(int argc, char** argv, Settings& settings) {
@@ -70,23 +81,31 @@ bool parse(int argc, char** argv, Settings& settings) {
       settings.fast_shrink = policy == "fast";
     } else if (args[i] == "--via-render") {
       settings.via_render = true;
+    } else if (args[i] == "--via-s3" && i + 2 < args.size()) {
+      settings.s3_source = args[++i];
+      settings.s3_target = args[++i];
     } else if (settings.dir.empty() && args[i].rfind("--", 0) != 0) {
       settings.dir = args[i];
     } else {
       return false;
     }
   }
-  return !settings.dir.empty() && settings.threads > 0 && settings.rounds > 0;
+  return !settings.dir.empty() && settings.threads > 0 && settings.rounds > 0 &&
+         !(settings.via_render && !settings.s3_source.empty());
 }
 
 // Every image file of `dir` (not manifest.json), sorted by name.
-std::vector<std::string> read_images(const std::string& dir) {
+std::vector<std::filesystem::path> image_paths(const std::string& dir) {
   std::vector<std::filesystem::path> paths;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const auto extension = entry.path().extension().string();
     if (entry.is_regular_file() && extension != ".json") paths.push_back(entry.path());
   }
   std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+std::vector<std::string> read_images(const std::vector<std::filesystem::path>& paths) {
   std::vector<std::string> images;
   for (const auto& path : paths) {
     std::ifstream in(path, std::ios::binary);
@@ -130,7 +149,7 @@ vips::VImage fitted(const std::string& bytes, const Settings& settings) {
 
 // The same job as imgpipe's default rule: what render() costs above the
 // libvips calls (limits, header inspection, the dHash, ...).
-std::size_t rendered(const std::string& bytes, const Settings& settings) {
+std::string rendered(const std::string& bytes, const Settings& settings) {
   imgpipe::image::Recipe recipe;
   imgpipe::image::Resize fit;
   fit.width = settings.width;
@@ -143,13 +162,13 @@ std::size_t rendered(const std::string& bytes, const Settings& settings) {
   auto out = imgpipe::image::render(bytes, recipe, imgpipe::image::Limits{}, 1);
   if (!out.ok()) {
     std::cerr << "bench_limit: " << out.error().message << '\n';
-    return 0;
+    return {};
   }
-  return out.value().bytes.size();
+  return std::move(out.value().bytes);
 }
 
-// One image through libvips; the output's size, or 0 when libvips refused it.
-std::size_t thumbnail(const std::string& bytes, const Settings& settings) {
+// One image through libvips; the output, or nothing when libvips refused it.
+std::string thumbnail(const std::string& bytes, const Settings& settings) {
   if (settings.via_render) return rendered(bytes, settings);
   try {
     vips::VImage image = fitted(bytes, settings);
@@ -168,12 +187,49 @@ std::size_t thumbnail(const std::string& bytes, const Settings& settings) {
                               ->set("Q", settings.quality)
                               ->set("optimize_coding", true)
                               ->set("strip", true));
+    std::string output(static_cast<const char*>(out), size);
     g_free(out);
-    return size;
+    return output;
   } catch (const vips::VError& error) {
     std::cerr << "bench_limit: " << error.what() << '\n';
+    return {};
+  }
+}
+
+std::string setting(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+imgpipe::s3::ClientOptions s3_options() {
+  imgpipe::s3::ClientOptions options;
+  options.endpoint = setting("IMGPIPE_S3_ENDPOINT", "http://127.0.0.1:9000");
+  options.region = setting("IMGPIPE_S3_REGION", "us-east-1");
+  options.access_key = setting("IMGPIPE_S3_ACCESS_KEY", "");
+  options.secret_key = setting("IMGPIPE_S3_SECRET_KEY", "");
+  return options;
+}
+
+// --via-s3: GET `key`, the libvips calls, PUT the output under the same key;
+// the output's size, or 0 when a request or libvips failed.
+std::size_t through_s3(imgpipe::s3::Client& client, const std::string& key,
+                       const Settings& settings) {
+  auto source = client.get_object(settings.s3_source, key);
+  if (!source.ok()) {
+    std::cerr << "bench_limit: GET " << key << ": " << source.error().message << '\n';
     return 0;
   }
+  const std::string output = thumbnail(source.value().body, settings);
+  if (output.empty()) return 0;
+  imgpipe::s3::PutRequest put;
+  put.content_type = "image/jpeg";
+  put.body = output;
+  auto written = client.put_object(settings.s3_target, key, put);
+  if (!written.ok()) {
+    std::cerr << "bench_limit: PUT " << key << ": " << written.error().message << '\n';
+    return 0;
+  }
+  return output.size();
 }
 
 double cpu_seconds() {
@@ -195,18 +251,28 @@ int main(int argc, char** argv) {
   Settings settings;
   if (!parse(argc, argv, settings)) {
     std::cerr << "usage: bench_limit DIR [--threads N] [--width W] [--height H] [--quality Q] "
-                 "[--rounds R] [--shrink-on-load fast|conservative] [--via-render]\n";
+                 "[--rounds R] [--shrink-on-load fast|conservative] "
+                 "[--via-render | --via-s3 SOURCE TARGET]\n";
     return 2;
   }
   // libvips set up as in the worker: one thread per image (parallel over
   // images), no operation cache, the same run-time SIMD.
   const imgpipe::image::Runtime runtime(argv[0]);
-  const auto images = read_images(settings.dir);
-  if (images.empty()) {
+  const auto paths = image_paths(settings.dir);
+  if (paths.empty()) {
     std::cerr << "bench_limit: no files in " << settings.dir << '\n';
     return 2;
   }
-  const std::size_t total = images.size() * static_cast<std::size_t>(settings.rounds);
+  const bool via_s3 = !settings.s3_source.empty();
+  // Through S3 only the names are needed: the bytes come from the store.
+  const auto images = via_s3 ? std::vector<std::string>{} : read_images(paths);
+  std::unique_ptr<imgpipe::s3::Client> client;
+  if (via_s3) client = std::make_unique<imgpipe::s3::Client>(s3_options());
+  auto one = [&](std::size_t i) -> std::size_t {
+    if (via_s3) return through_s3(*client, paths[i].filename().string(), settings);
+    return thumbnail(images[i], settings).size();
+  };
+  const std::size_t total = paths.size() * static_cast<std::size_t>(settings.rounds);
   std::atomic<std::size_t> next{0}, out_bytes{0}, failed{0};
   const double cpu_before = cpu_seconds();
   const auto start = std::chrono::steady_clock::now();
@@ -216,7 +282,7 @@ int main(int argc, char** argv) {
     for (int t = 0; t < settings.threads; ++t) {
       workers.emplace_back([&] {
         for (std::size_t i = next++; i < total; i = next++) {
-          const std::size_t size = thumbnail(images[i % images.size()], settings);
+          const std::size_t size = one(i % paths.size());
           out_bytes += size;
           failed += size == 0 ? 1 : 0;
           vips_thread_shutdown();
@@ -234,7 +300,7 @@ int main(int argc, char** argv) {
       "\"failed\":%zu,"
       "\"wall_s\":%.3f,\"cpu_s\":%.3f,\"images_per_s\":%.3f,\"cpu_s_per_image\":%.4f,"
       "\"peak_rss_mb\":%.1f,\"out_kib_per_image\":%.1f}\n",
-      settings.via_render ? "render" : "limit", vips_version_string(),
+      via_s3 ? "limit-s3" : (settings.via_render ? "render" : "limit"), vips_version_string(),
       imgpipe::image::run_time_simd_is_safe() ? "true" : "false",
       settings.fast_shrink ? "fast" : "conservative", settings.threads, done, failed.load(), wall,
       cpu, static_cast<double>(done) / wall,

@@ -61,6 +61,7 @@ SIZE = 1024
 ENV = os.environ
 TOPIC = ENV.get("IMGPIPE_KAFKA_TOPIC", "bucket-events")
 BROKERS = ENV.get("IMGPIPE_KAFKA_BROKERS", "127.0.0.1:9092").split(",")
+S3_SETTINGS = ("IMGPIPE_S3_ENDPOINT", "IMGPIPE_S3_REGION", "IMGPIPE_S3_ACCESS_KEY", "IMGPIPE_S3_SECRET_KEY")
 CONTENT_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
 
@@ -736,36 +737,60 @@ def s3_client_floor(args, files: list[dict], client: Minio, stamp: str, out_kib:
     return out
 
 
-def run_limit(args, name: str) -> dict:
+def run_limit(args, name: str, files: list[dict], client: Minio, stamp: str) -> dict:
     """bench_limit of the host build (limit) or of the image's build stage
-    (limit-image), once per drain round."""
-    cmd = [args.limit, args.corpus]
-    if name == "limit-image":
-        cmd = args.engine + ["run", "--rm", "--network", "none", "-v", f"{args.corpus}:/corpus:ro",
-                             args.build_image, "/src/build/bench/limit/bench_limit", "/corpus"]
+    (limit-image), once per drain round; each run followed by imgpipe's own
+    render() on the same bytes (--via-render) and by the thinnest S3 consumer
+    (--via-s3: GET, the same libvips calls, PUT; no Kafka)."""
+    source, target = f"bench-{name}-{stamp}-src", f"bench-{name}-{stamp}-dst"
+
     def once(extra: list[str]) -> dict:
+        cmd = [args.limit, args.corpus]
+        if name == "limit-image":
+            # Only the S3 run needs the network; its settings travel by name (-e NAME).
+            network = ["--network", "none"]
+            if "--via-s3" in extra:
+                network = ["--network", "host"] + [a for n in S3_SETTINGS if n in ENV for a in ("-e", n)]
+            cmd = args.engine + ["run", "--rm", *network, "-v", f"{args.corpus}:/corpus:ro", args.build_image,
+                                 "/src/build/bench/limit/bench_limit", "/corpus"]
         done = subprocess.run(cmd + ["--threads", str(args.cores)] + extra, capture_output=True, text=True,
-                              check=False)
+                              check=False, env=ENV)
         if done.returncode != 0:
             raise SystemExit(f"e2e: {name} {' '.join(extra)} failed: {done.stderr[-400:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
-    runs, renders = [], []
-    for _ in range(args.drain_rounds):
-        out = once([])
-        say(f"{name}: {out['images_per_s']:.1f}/s, {out['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
-        runs.append({"images": out["images"], "images_per_s": round(out["images_per_s"], 2),
-                     "cpu_s_per_image": round(out["cpu_s_per_image"], 4), "peak_rss_mb": out["peak_rss_mb"],
-                     "out_kib_per_image": out["out_kib_per_image"]})
-        # imgpipe's own render() on the same corpus in memory, right after: what
-        # it costs above the libvips calls, without Kafka, S3 or the stack.
-        rendered = once(["--via-render"])
-        say(f"{name} --via-render: {rendered['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
-        renders.append(rendered["cpu_s_per_image"])
+    runs, renders, via_s3 = [], [], []
+    try:
+        for bucket in (source, target):
+            client.make_bucket(bucket)
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda f: upload(client, source, f["name"], os.path.join(args.corpus, f["name"])), files))
+        for _ in range(args.drain_rounds):
+            out = once([])
+            say(f"{name}: {out['images_per_s']:.1f}/s, {out['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
+            runs.append({"images": out["images"], "images_per_s": round(out["images_per_s"], 2),
+                         "cpu_s_per_image": round(out["cpu_s_per_image"], 4), "peak_rss_mb": out["peak_rss_mb"],
+                         "out_kib_per_image": out["out_kib_per_image"]})
+            # imgpipe's own render() on the same corpus in memory, right after: what
+            # it costs above the libvips calls, without Kafka, S3 or the stack.
+            rendered = once(["--via-render"])
+            say(f"{name} --via-render: {rendered['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
+            renders.append(rendered["cpu_s_per_image"])
+            # The same libvips calls between a GET and a PUT of the same store, the
+            # stack beside them: what any libvips consumer of this store pays.
+            fetched = once(["--via-s3", source, target])
+            say(f"{name} --via-s3: {fetched['images_per_s']:.1f}/s, {fetched['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
+            via_s3.append(fetched["cpu_s_per_image"])
+    finally:
+        if not args.keep:
+            remove_bucket(client, source)
+            remove_bucket(client, target)
     return {"name": name, **combine_drains(runs), "libvips": out["libvips"],
             "shrink_on_load": out.get("shrink_on_load", "conservative"),
             "render_cpu_s_per_image": round(statistics.median(renders), 4),
             "render_rounds": [round(r, 4) for r in renders],
+            "s3_cpu_s_per_image": round(statistics.median(via_s3), 4),
+            "s3_rounds": [round(r, 4) for r in via_s3],
             "note": "corpus in memory: peak RSS includes it"}
 
 
@@ -832,7 +857,7 @@ def main(argv) -> int:
     work = tempfile.mkdtemp(prefix="imgpipe-e2e-")  # the systems' logs; kept when a system fails
     for name in args.systems.split(","):
         if name in ("limit", "limit-image"):
-            result["systems"].append(run_limit(args, name))
+            result["systems"].append(run_limit(args, name, files, client, stamp))
         else:
             result["systems"].append(run_system(System(name, args), files, client, stamp, work))
         with open(args.json, "w", encoding="utf-8") as f:  # partial results survive a later failure

@@ -145,6 +145,10 @@ def bounds(result: dict) -> dict:
     if limit.get("render_cpu_s_per_image"):
         out["render_ms"] = round(limit["render_cpu_s_per_image"] * 1000, 1)
         out["render_vs_ceiling"] = ratio(limit["render_cpu_s_per_image"], limit["cpu_s_per_image"])
+    if limit.get("s3_cpu_s_per_image"):
+        out["s3_consumer_ms"] = round(limit["s3_cpu_s_per_image"] * 1000, 1)
+        out["s3_consumer_vs_ceiling"] = ratio(limit["s3_cpu_s_per_image"], limit["cpu_s_per_image"])
+        out["subject_vs_s3_consumer"] = ratio(me["cpu_s_per_image"], limit["s3_cpu_s_per_image"])
     floor = result.get("s3_client_floor") or {}
     if floor.get("per_photo_ms"):
         ceiling_ms = limit["cpu_s_per_image"] * 1000
@@ -178,6 +182,13 @@ def bounds_lines(b: dict) -> list[str]:
             f"(`bench_limit --via-render`, right after each {ceiling} run), needs {b['render_ms']:g} ms of CPU "
             f"per image, {b['render_vs_ceiling']:g}× {ceiling}'s. What {name} needs above that in the drain is "
             "Kafka, S3 and sharing the cores with the stack.")
+    if b.get("s3_consumer_vs_ceiling") is not None:
+        lines.append(
+            f"- **The thinnest S3 consumer**: the same libvips calls as {ceiling}, each image fetched with a GET "
+            f"from this MinIO and its output written back with a PUT (imgpipe's S3 client, no Kafka, no pipeline; "
+            f"`bench_limit --via-s3`, right after each {ceiling} run, the stack beside it), need "
+            f"{b['s3_consumer_ms']:g} ms of CPU per image, {b['s3_consumer_vs_ceiling']:g}× {ceiling}'s. "
+            f"{name} needs {b['subject_vs_s3_consumer']:g}× that.")
     if b.get("cpu_vs_ceiling") is not None:
         f = b["s3_client"]
         lines.append(

@@ -68,6 +68,14 @@ class Bounds(unittest.TestCase):
         self.assertEqual((b["render_ms"], b["render_vs_ceiling"]), (90.2, 1.025))
         self.assertIn("90.2 ms of CPU per image, 1.025× limit-image's", "\n".join(e2e_report.bounds_lines(b)))
 
+    def test_the_thinnest_s3_consumer_is_compared_with_the_ceiling_and_the_subject(self):
+        result = self.result()
+        result["systems"][2]["s3_cpu_s_per_image"] = 0.0946
+        b = e2e_report.bounds(result)
+        self.assertEqual((b["s3_consumer_ms"], b["s3_consumer_vs_ceiling"]), (94.6, 1.075))
+        self.assertEqual(b["subject_vs_s3_consumer"], 1.131)  # 107 / 94.6
+        self.assertIn("94.6 ms of CPU per image, 1.075× limit-image's", "\n".join(e2e_report.bounds_lines(b)))
+
     def test_without_the_s3_floor_there_is_no_cpu_bound(self):
         self.assertNotIn("cpu_vs_ceiling", e2e_report.bounds(self.result()))
 
