@@ -19,7 +19,8 @@
 // there is (name "limit-s3"): GET the object named like the file from
 // bucket SOURCE, the same libvips calls, PUT the output to TARGET, through
 // imgpipe's S3 client (libcurl, connections reused, requests signed) with
-// the IMGPIPE_S3_* settings of the environment. No Kafka, no pipeline: what
+// imgpipe's S3 settings from the environment (IMGPIPE_S3_*, read and checked
+// as `imgpipe` reads them). No Kafka, no pipeline: what
 // any libvips consumer of this store pays on these cores, the stack beside it.
 //
 //   bench_limit DIR [--threads N] [--width 1024] [--height 1024] [--quality 85] [--rounds 1]
@@ -30,20 +31,23 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 #include <vips/vips8>
 
+#include "cli/wiring.h"
 #include "image/render.h"
 #include "image/runtime.h"
+#include "pipeline/config.h"
 #include "s3/client.h"
 
 namespace {
@@ -147,9 +151,17 @@ vips::VImage fitted(const std::string& bytes, const Settings& settings) {
   return vips::VImage::thumbnail_buffer(blob.get(), settings.width, options());
 }
 
+// Where an output goes: empty for the in-memory runs (only its size counts,
+// no copy), a PUT for --via-s3. False when it could not be delivered.
+using Deliver = std::function<bool(std::string_view)>;
+
+std::size_t delivered(std::string_view output, const Deliver& deliver) {
+  return !deliver || deliver(output) ? output.size() : 0;
+}
+
 // The same job as imgpipe's default rule: what render() costs above the
 // libvips calls (limits, header inspection, the dHash, ...).
-std::string rendered(const std::string& bytes, const Settings& settings) {
+std::size_t rendered(const std::string& bytes, const Settings& settings, const Deliver& deliver) {
   imgpipe::image::Recipe recipe;
   imgpipe::image::Resize fit;
   fit.width = settings.width;
@@ -162,14 +174,15 @@ std::string rendered(const std::string& bytes, const Settings& settings) {
   auto out = imgpipe::image::render(bytes, recipe, imgpipe::image::Limits{}, 1);
   if (!out.ok()) {
     std::cerr << "bench_limit: " << out.error().message << '\n';
-    return {};
+    return 0;
   }
-  return std::move(out.value().bytes);
+  return delivered(out.value().bytes, deliver);
 }
 
-// One image through libvips; the output, or nothing when libvips refused it.
-std::string thumbnail(const std::string& bytes, const Settings& settings) {
-  if (settings.via_render) return rendered(bytes, settings);
+// One image through libvips, its output handed to `deliver`; the output's
+// size, or 0 when libvips refused it or it was not delivered.
+std::size_t thumbnail(const std::string& bytes, const Settings& settings, const Deliver& deliver) {
+  if (settings.via_render) return rendered(bytes, settings, deliver);
   try {
     vips::VImage image = fitted(bytes, settings);
     // Only an embedded profile needs a transform: thumbnail's export_profile
@@ -187,27 +200,13 @@ std::string thumbnail(const std::string& bytes, const Settings& settings) {
                               ->set("Q", settings.quality)
                               ->set("optimize_coding", true)
                               ->set("strip", true));
-    std::string output(static_cast<const char*>(out), size);
+    const std::size_t written = delivered({static_cast<const char*>(out), size}, deliver);
     g_free(out);
-    return output;
+    return written;
   } catch (const vips::VError& error) {
     std::cerr << "bench_limit: " << error.what() << '\n';
-    return {};
+    return 0;
   }
-}
-
-std::string setting(const char* name, const char* fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? value : fallback;
-}
-
-imgpipe::s3::ClientOptions s3_options() {
-  imgpipe::s3::ClientOptions options;
-  options.endpoint = setting("IMGPIPE_S3_ENDPOINT", "http://127.0.0.1:9000");
-  options.region = setting("IMGPIPE_S3_REGION", "us-east-1");
-  options.access_key = setting("IMGPIPE_S3_ACCESS_KEY", "");
-  options.secret_key = setting("IMGPIPE_S3_SECRET_KEY", "");
-  return options;
 }
 
 // --via-s3: GET `key`, the libvips calls, PUT the output under the same key;
@@ -219,17 +218,15 @@ std::size_t through_s3(imgpipe::s3::Client& client, const std::string& key,
     std::cerr << "bench_limit: GET " << key << ": " << source.error().message << '\n';
     return 0;
   }
-  const std::string output = thumbnail(source.value().body, settings);
-  if (output.empty()) return 0;
-  imgpipe::s3::PutRequest put;
-  put.content_type = "image/jpeg";
-  put.body = output;
-  auto written = client.put_object(settings.s3_target, key, put);
-  if (!written.ok()) {
-    std::cerr << "bench_limit: PUT " << key << ": " << written.error().message << '\n';
-    return 0;
-  }
-  return output.size();
+  return thumbnail(source.value().body, settings, [&](std::string_view output) {
+    imgpipe::s3::PutRequest put;
+    put.content_type = "image/jpeg";
+    put.body = output;
+    auto written = client.put_object(settings.s3_target, key, put);
+    if (!written.ok())
+      std::cerr << "bench_limit: PUT " << key << ": " << written.error().message << '\n';
+    return written.ok();
+  });
 }
 
 double cpu_seconds() {
@@ -267,10 +264,18 @@ int main(int argc, char** argv) {
   // Through S3 only the names are needed: the bytes come from the store.
   const auto images = via_s3 ? std::vector<std::string>{} : read_images(paths);
   std::unique_ptr<imgpipe::s3::Client> client;
-  if (via_s3) client = std::make_unique<imgpipe::s3::Client>(s3_options());
+  if (via_s3) {
+    const auto config = imgpipe::pipeline::load_config("", imgpipe::pipeline::process_environment(),
+                                                       imgpipe::pipeline::Use::local);
+    if (!config.ok()) {
+      std::cerr << "bench_limit: " << config.error().message << '\n';
+      return 2;
+    }
+    client = std::make_unique<imgpipe::s3::Client>(imgpipe::cli::s3_options(config.value()));
+  }
   auto one = [&](std::size_t i) -> std::size_t {
     if (via_s3) return through_s3(*client, paths[i].filename().string(), settings);
-    return thumbnail(images[i], settings).size();
+    return thumbnail(images[i], settings, nullptr);
   };
   const std::size_t total = paths.size() * static_cast<std::size_t>(settings.rounds);
   std::atomic<std::size_t> next{0}, out_bytes{0}, failed{0};

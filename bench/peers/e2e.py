@@ -24,7 +24,9 @@ environment (source .stack/env):
 
 `limit` (bench_limit: libvips over the corpus in memory) gets the drain figures
 only, and after each run the same corpus through imgpipe's own image::render()
-(bench_limit --via-render). Last, what imgpipe's GET, PUT and HEAD for a photo
+(bench_limit --via-render) and through the thinnest S3 consumer (bench_limit
+--via-s3: a GET from a bucket holding the corpus, the same libvips calls, a
+PUT). Last, what imgpipe's GET, PUT and HEAD for a photo
 cost an S3 client (curl, with libcurl as imgpipe uses it). Prints progress to
 stderr and writes one JSON document (see report.py for the tables and the
 chart) to --json.
@@ -61,7 +63,6 @@ SIZE = 1024
 ENV = os.environ
 TOPIC = ENV.get("IMGPIPE_KAFKA_TOPIC", "bucket-events")
 BROKERS = ENV.get("IMGPIPE_KAFKA_BROKERS", "127.0.0.1:9092").split(",")
-S3_SETTINGS = ("IMGPIPE_S3_ENDPOINT", "IMGPIPE_S3_REGION", "IMGPIPE_S3_ACCESS_KEY", "IMGPIPE_S3_SECRET_KEY")
 CONTENT_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
 
@@ -737,12 +738,28 @@ def s3_client_floor(args, files: list[dict], client: Minio, stamp: str, out_kib:
     return out
 
 
-def run_limit(args, name: str, files: list[dict], client: Minio, stamp: str) -> dict:
+def limit_buckets(args, files: list[dict], client: Minio, stamp: str) -> tuple[str, str]:
+    """The buckets of bench_limit --via-s3, for both limit rows: the corpus
+    (uploaded here, without a notification) and one for the outputs."""
+    source, target = f"bench-limit-{stamp}-src", f"bench-limit-{stamp}-dst"
+    try:
+        for bucket in (source, target):
+            client.make_bucket(bucket)
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda f: upload(client, source, f["name"], os.path.join(args.corpus, f["name"])), files))
+    except BaseException:
+        for bucket in (source, target):
+            remove_bucket(client, bucket)
+        raise
+    return source, target
+
+
+def run_limit(args, name: str, buckets: tuple[str, str]) -> dict:
     """bench_limit of the host build (limit) or of the image's build stage
     (limit-image), once per drain round; each run followed by imgpipe's own
     render() on the same bytes (--via-render) and by the thinnest S3 consumer
-    (--via-s3: GET, the same libvips calls, PUT; no Kafka)."""
-    source, target = f"bench-{name}-{stamp}-src", f"bench-{name}-{stamp}-dst"
+    (--via-s3: GET from buckets[0], the same libvips calls, PUT to buckets[1];
+    no Kafka)."""
 
     def once(extra: list[str]) -> dict:
         cmd = [args.limit, args.corpus]
@@ -750,41 +767,32 @@ def run_limit(args, name: str, files: list[dict], client: Minio, stamp: str) -> 
             # Only the S3 run needs the network; its settings travel by name (-e NAME).
             network = ["--network", "none"]
             if "--via-s3" in extra:
-                network = ["--network", "host"] + [a for n in S3_SETTINGS if n in ENV for a in ("-e", n)]
+                network = ["--network", "host"] + [a for n in ENV if n.startswith("IMGPIPE_S3_") for a in ("-e", n)]
             cmd = args.engine + ["run", "--rm", *network, "-v", f"{args.corpus}:/corpus:ro", args.build_image,
                                  "/src/build/bench/limit/bench_limit", "/corpus"]
         done = subprocess.run(cmd + ["--threads", str(args.cores)] + extra, capture_output=True, text=True,
-                              check=False, env=ENV)
+                              check=False)
         if done.returncode != 0:
             raise SystemExit(f"e2e: {name} {' '.join(extra)} failed: {done.stderr[-400:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     runs, renders, via_s3 = [], [], []
-    try:
-        for bucket in (source, target):
-            client.make_bucket(bucket)
-        with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            list(pool.map(lambda f: upload(client, source, f["name"], os.path.join(args.corpus, f["name"])), files))
-        for _ in range(args.drain_rounds):
-            out = once([])
-            say(f"{name}: {out['images_per_s']:.1f}/s, {out['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
-            runs.append({"images": out["images"], "images_per_s": round(out["images_per_s"], 2),
-                         "cpu_s_per_image": round(out["cpu_s_per_image"], 4), "peak_rss_mb": out["peak_rss_mb"],
-                         "out_kib_per_image": out["out_kib_per_image"]})
-            # imgpipe's own render() on the same corpus in memory, right after: what
-            # it costs above the libvips calls, without Kafka, S3 or the stack.
-            rendered = once(["--via-render"])
-            say(f"{name} --via-render: {rendered['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
-            renders.append(rendered["cpu_s_per_image"])
-            # The same libvips calls between a GET and a PUT of the same store, the
-            # stack beside them: what any libvips consumer of this store pays.
-            fetched = once(["--via-s3", source, target])
-            say(f"{name} --via-s3: {fetched['images_per_s']:.1f}/s, {fetched['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
-            via_s3.append(fetched["cpu_s_per_image"])
-    finally:
-        if not args.keep:
-            remove_bucket(client, source)
-            remove_bucket(client, target)
+    for _ in range(args.drain_rounds):
+        out = once([])
+        say(f"{name}: {out['images_per_s']:.1f}/s, {out['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
+        runs.append({"images": out["images"], "images_per_s": round(out["images_per_s"], 2),
+                     "cpu_s_per_image": round(out["cpu_s_per_image"], 4), "peak_rss_mb": out["peak_rss_mb"],
+                     "out_kib_per_image": out["out_kib_per_image"]})
+        # imgpipe's own render() on the same corpus in memory, right after: what
+        # it costs above the libvips calls, without Kafka, S3 or the stack.
+        rendered = once(["--via-render"])
+        say(f"{name} --via-render: {rendered['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
+        renders.append(rendered["cpu_s_per_image"])
+        # The same libvips calls between a GET and a PUT of the same store, the
+        # stack beside them: what any libvips consumer of this store pays.
+        fetched = once(["--via-s3", *buckets])
+        say(f"{name} --via-s3: {fetched['images_per_s']:.1f}/s, {fetched['cpu_s_per_image'] * 1000:.0f} ms CPU/image")
+        via_s3.append(fetched["cpu_s_per_image"])
     return {"name": name, **combine_drains(runs), "libvips": out["libvips"],
             "shrink_on_load": out.get("shrink_on_load", "conservative"),
             "render_cpu_s_per_image": round(statistics.median(renders), 4),
@@ -855,13 +863,19 @@ def main(argv) -> int:
               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "systems": []}
     result["topic_partitions"] = ensure_partitions(args.cores)
     work = tempfile.mkdtemp(prefix="imgpipe-e2e-")  # the systems' logs; kept when a system fails
-    for name in args.systems.split(","):
-        if name in ("limit", "limit-image"):
-            result["systems"].append(run_limit(args, name, files, client, stamp))
-        else:
-            result["systems"].append(run_system(System(name, args), files, client, stamp, work))
-        with open(args.json, "w", encoding="utf-8") as f:  # partial results survive a later failure
-            json.dump(result, f, indent=1)
+    buckets = None  # bench_limit --via-s3's, made for the first limit row
+    try:
+        for name in args.systems.split(","):
+            if name in ("limit", "limit-image"):
+                buckets = buckets or limit_buckets(args, files, client, stamp)
+                result["systems"].append(run_limit(args, name, buckets))
+            else:
+                result["systems"].append(run_system(System(name, args), files, client, stamp, work))
+            with open(args.json, "w", encoding="utf-8") as f:  # partial results survive a later failure
+                json.dump(result, f, indent=1)
+    finally:
+        for bucket in buckets if buckets and not args.keep else ():
+            remove_bucket(client, bucket)
     if args.s3_floor > 0 and len(files) > 1:
         written = [s["out_kib_per_image"] for s in result["systems"]
                    if s["name"].startswith("imgpipe") and s.get("out_kib_per_image")]
